@@ -1,1 +1,9 @@
+//! renmai: relationship intelligence for key-account sales and service.
+//!
+//! The app around the pure scoring crate `renmai-graph`: configuration,
+//! stores, import and export, the HTTP server (JSON API and pages) and the CLI.
 
+pub mod bundle;
+pub mod import;
+pub mod store;
+pub mod validate;

@@ -1,0 +1,576 @@
+//! Reads and writes the CSV form of a bundle: a folder with one file per
+//! record kind (see the README, "Bundle format").
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufReader, BufWriter};
+use std::path::Path;
+
+use renmai_graph::*;
+
+use crate::bundle::Bundle;
+use crate::import::ImportError;
+use crate::validate::{Location, RecordError, SourceMap};
+
+/// One file of the folder: its required and optional columns.
+struct Spec {
+    file: &'static str,
+    required: &'static [&'static str],
+    optional: &'static [&'static str],
+}
+
+const ORGANIZATIONS: Spec = Spec {
+    file: "organizations.csv",
+    required: &["org_id", "name"],
+    optional: &["industry", "region", "is_ours", "tier", "parent_id"],
+};
+const PEOPLE: Spec = Spec {
+    file: "people.csv",
+    required: &["person_id", "org_id", "name"],
+    optional: &["title", "level", "department", "role", "reports_to", "attitude", "emails", "external_ids"],
+};
+const ACCOUNT_TEAM: Spec = Spec {
+    file: "account_team.csv",
+    required: &["org_id", "person_id", "team_role"],
+    optional: &[],
+};
+const INTERACTIONS: Spec = Spec {
+    file: "interactions.csv",
+    required: &["interaction_id", "from_person", "to_person", "kind", "timestamp"],
+    optional: &["direction", "other_participants"],
+};
+const INFLUENCES: Spec = Spec {
+    file: "influences.csv",
+    required: &["influencer_id", "influenced_id", "strength"],
+    optional: &["kind"],
+};
+const ASSESSMENTS: Spec = Spec {
+    file: "assessments.csv",
+    required: &["from_person", "to_person", "level", "assessed_at"],
+    optional: &["by_person"],
+};
+const OPPORTUNITIES: Spec = Spec {
+    file: "opportunities.csv",
+    required: &["opportunity_id", "account_id", "name", "status"],
+    optional: &["amount", "stage", "close_date", "owner_id"],
+};
+const OPPORTUNITY_CONTACTS: Spec = Spec {
+    file: "opportunity_contacts.csv",
+    required: &["opportunity_id", "person_id"],
+    optional: &["role", "attitude", "solution_acceptance", "price_acceptance", "assessed_at"],
+};
+
+/// The files that make a folder a CSV bundle; the others are optional.
+pub const REQUIRED_FILES: &[&str] = &["organizations.csv", "people.csv"];
+
+/// True when `dir` looks like a CSV bundle.
+pub fn is_bundle_dir(dir: &Path) -> bool {
+    dir.is_dir() && REQUIRED_FILES.iter().all(|f| dir.join(f).is_file())
+}
+
+/// Reads one row's fields by column name, recording errors with their place.
+struct Row<'a> {
+    rec: &'a csv::StringRecord,
+    cols: &'a HashMap<&'static str, usize>,
+    loc: Location,
+    errors: &'a mut Vec<RecordError>,
+}
+
+impl Row<'_> {
+    fn raw(&self, col: &str) -> &str {
+        self.cols.get(col).and_then(|&i| self.rec.get(i)).unwrap_or("")
+    }
+
+    fn opt_str(&self, col: &str) -> Option<String> {
+        let v = self.raw(col).trim();
+        (!v.is_empty()).then(|| v.to_owned())
+    }
+
+    fn req_str(&mut self, col: &str) -> String {
+        let v = self.raw(col).trim().to_owned();
+        if v.is_empty() {
+            self.fail(col, "", "a value (the column is required)".into());
+        }
+        v
+    }
+
+    fn fail(&mut self, col: &str, value: &str, expected: String) {
+        self.errors.push(RecordError {
+            location: self.loc.clone(),
+            field: col.to_owned(),
+            value: value.to_owned(),
+            expected,
+        });
+    }
+
+    /// Parses a required value; `None` (with an error recorded) when bad.
+    fn req<T>(&mut self, col: &str, parse: impl FnOnce(&str) -> Result<T, ModelError>) -> Option<T> {
+        let v = self.raw(col).to_owned();
+        match parse(&v) {
+            Ok(x) => Some(x),
+            Err(ModelError::Invalid { expected, .. }) => {
+                self.fail(col, &v, expected);
+                None
+            }
+        }
+    }
+
+    /// Parses an optional value: empty means `None`.
+    fn opt<T>(&mut self, col: &str, parse: impl FnOnce(&str) -> Result<T, ModelError>) -> Result<Option<T>, ()> {
+        let v = self.raw(col).to_owned();
+        if v.trim().is_empty() {
+            return Ok(None);
+        }
+        match parse(&v) {
+            Ok(x) => Ok(Some(x)),
+            Err(ModelError::Invalid { expected, .. }) => {
+                self.fail(col, &v, expected);
+                Err(())
+            }
+        }
+    }
+
+    /// A `;`-separated list of values.
+    fn list<T>(&mut self, col: &str, parse: impl Fn(&str) -> Result<T, ModelError>) -> Vec<T> {
+        let v = self.raw(col).to_owned();
+        let mut out = Vec::new();
+        for part in v.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            match parse(part) {
+                Ok(x) => out.push(x),
+                Err(ModelError::Invalid { expected, .. }) => self.fail(col, part, expected),
+            }
+        }
+        out
+    }
+}
+
+fn parse_bool(s: &str) -> Result<bool, ModelError> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "" | "0" | "false" | "no" => Ok(false),
+        "1" | "true" | "yes" => Ok(true),
+        _ => Err(ModelError::invalid("flag", "1 or 0 (true or false)", s)),
+    }
+}
+
+fn parse_amount(s: &str) -> Result<f64, ModelError> {
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|a| a.is_finite() && *a >= 0.0)
+        .ok_or_else(|| ModelError::invalid("amount", "a non-negative number like 125000.50", s))
+}
+
+fn parse_date(s: &str) -> Result<chrono::NaiveDate, ModelError> {
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| ModelError::invalid("date", "a date like 2026-03-31", s))
+}
+
+/// Reads one file of the folder, calling `each` for every data row. A missing
+/// optional file reads as empty.
+fn read_file(
+    dir: &Path,
+    spec: &Spec,
+    errors: &mut Vec<RecordError>,
+    mut each: impl FnMut(Row<'_>),
+) -> Result<(), ImportError> {
+    let path = dir.join(spec.file);
+    if !path.exists() {
+        if REQUIRED_FILES.contains(&spec.file) {
+            return Err(ImportError::Unreadable {
+                path: path.display().to_string(),
+                reason: "missing: a CSV bundle needs organizations.csv and people.csv".into(),
+            });
+        }
+        return Ok(());
+    }
+    let file = File::open(&path).map_err(|e| ImportError::Unreadable {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(BufReader::with_capacity(1 << 20, file));
+    let file_name = path.display().to_string();
+    let headers = rdr
+        .headers()
+        .map_err(|e| csv_error(&file_name, e))?
+        .clone();
+    let mut cols: HashMap<&'static str, usize> = HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        let h = h.trim().trim_start_matches('\u{feff}');
+        let known = spec.required.iter().chain(spec.optional).find(|c| **c == h);
+        match known {
+            Some(c) => {
+                if cols.insert(c, i).is_some() {
+                    return Err(header_error(&file_name, format!("column `{h}` appears twice")));
+                }
+            }
+            None => {
+                let all: Vec<&str> = spec.required.iter().chain(spec.optional).copied().collect();
+                return Err(header_error(
+                    &file_name,
+                    format!("unknown column `{h}`; expected columns: {}", all.join(", ")),
+                ));
+            }
+        }
+    }
+    for c in spec.required {
+        if !cols.contains_key(c) {
+            return Err(header_error(&file_name, format!("missing required column `{c}`")));
+        }
+    }
+    let width = headers.len();
+    let mut rec = csv::StringRecord::new();
+    loop {
+        match rdr.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(csv_error(&file_name, e)),
+        }
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let loc = Location {
+            file: file_name.clone(),
+            line,
+            path: None,
+        };
+        if rec.len() != width {
+            errors.push(RecordError {
+                location: loc,
+                field: "(row)".into(),
+                value: format!("{} columns", rec.len()),
+                expected: format!("{width} columns, as in the header"),
+            });
+            continue;
+        }
+        if rec.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        each(Row {
+            rec: &rec,
+            cols: &cols,
+            loc,
+            errors,
+        });
+    }
+    Ok(())
+}
+
+fn header_error(file: &str, reason: String) -> ImportError {
+    ImportError::Invalid(vec![RecordError {
+        location: Location {
+            file: file.to_owned(),
+            line: 1,
+            path: None,
+        },
+        field: "(header)".into(),
+        value: String::new(),
+        expected: reason,
+    }])
+}
+
+fn csv_error(file: &str, e: csv::Error) -> ImportError {
+    let line = e.position().map(|p| p.line()).unwrap_or(0);
+    let reason = match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "text in UTF-8 (this row has bytes that are not UTF-8)".to_owned(),
+        _ => format!("well-formed CSV ({e})"),
+    };
+    ImportError::Invalid(vec![RecordError {
+        location: Location {
+            file: file.to_owned(),
+            line,
+            path: None,
+        },
+        field: "(row)".into(),
+        value: String::new(),
+        expected: reason,
+    }])
+}
+
+/// Reads a CSV bundle folder. Row errors are collected (all of them, up to
+/// the reporting limit) so a user can fix a file in one pass.
+pub fn read_dir(dir: &Path) -> Result<(Bundle, SourceMap), ImportError> {
+    let mut b = Bundle::default();
+    let mut src = SourceMap::default();
+    let mut errors: Vec<RecordError> = Vec::new();
+
+    read_file(dir, &ORGANIZATIONS, &mut errors, |mut r| {
+        let id = r.req("org_id", OrgId::parse);
+        let name = r.req_str("name");
+        let is_ours = r.opt("is_ours", parse_bool).map(|x| x.unwrap_or(false));
+        let parent = r.opt("parent_id", OrgId::parse);
+        if let (Some(id), Ok(is_ours), Ok(parent)) = (id, is_ours, parent) {
+            b.organizations.push(Organization {
+                id,
+                name,
+                industry: r.opt_str("industry"),
+                region: r.opt_str("region"),
+                tier: r.opt_str("tier"),
+                is_ours,
+                parent,
+            });
+            src.organizations.push(r.loc.clone());
+        }
+    })?;
+
+    read_file(dir, &PEOPLE, &mut errors, |mut r| {
+        let id = r.req("person_id", PersonId::parse);
+        let org = r.req("org_id", OrgId::parse);
+        let name = r.req_str("name");
+        let level = r.opt("level", Level::parse).map(|l| l.unwrap_or(Level::UNKNOWN));
+        let role = r.opt("role", BuyingRole::parse_optional).map(Option::flatten);
+        let attitude = r.opt("attitude", Attitude::parse_optional).map(Option::flatten);
+        let reports_to = r.opt("reports_to", PersonId::parse);
+        let emails = r.list("emails", Email::parse);
+        let external_ids = r.list("external_ids", ExternalId::parse);
+        if let (Some(id), Some(org), Ok(level), Ok(role), Ok(attitude), Ok(reports_to)) =
+            (id, org, level, role, attitude, reports_to)
+        {
+            b.people.push(Person {
+                id,
+                org,
+                name,
+                title: r.opt_str("title"),
+                department: r.opt_str("department"),
+                level,
+                emails,
+                external_ids,
+                reports_to,
+                role,
+                attitude,
+            });
+            src.people.push(r.loc.clone());
+        }
+    })?;
+
+    read_file(dir, &ACCOUNT_TEAM, &mut errors, |mut r| {
+        let org = r.req("org_id", OrgId::parse);
+        let person = r.req("person_id", PersonId::parse);
+        let role = r.req("team_role", TeamRole::parse);
+        if let (Some(org), Some(person), Some(role)) = (org, person, role) {
+            b.account_team.push(TeamMember { org, person, role });
+            src.account_team.push(r.loc.clone());
+        }
+    })?;
+
+    read_file(dir, &INTERACTIONS, &mut errors, |mut r| {
+        let id = r.req("interaction_id", InteractionId::parse);
+        let from = r.req("from_person", PersonId::parse);
+        let to = r.req("to_person", PersonId::parse);
+        let kind = r.req("kind", InteractionKind::parse);
+        let at = r.req("timestamp", Timestamp::parse);
+        let others = r.list("other_participants", PersonId::parse);
+        if let (Some(id), Some(from), Some(to), Some(kind), Some(at)) = (id, from, to, kind, at) {
+            let mut participants = Vec::with_capacity(2 + others.len());
+            participants.push(from.clone());
+            participants.push(to);
+            participants.extend(others);
+            b.interactions.push(Interaction {
+                id,
+                kind,
+                at,
+                initiator: from,
+                participants,
+            });
+            src.interactions.push(r.loc.clone());
+        }
+    })?;
+
+    read_file(dir, &INFLUENCES, &mut errors, |mut r| {
+        let from = r.req("influencer_id", PersonId::parse);
+        let to = r.req("influenced_id", PersonId::parse);
+        let strength = r.req("strength", Strength::parse);
+        let kind = r.opt("kind", InfluenceKind::parse).map(|k| k.unwrap_or(InfluenceKind::Other));
+        if let (Some(from), Some(to), Some(strength), Ok(kind)) = (from, to, strength, kind) {
+            b.influences.push(Influence { from, to, kind, strength });
+            src.influences.push(r.loc.clone());
+        }
+    })?;
+
+    read_file(dir, &ASSESSMENTS, &mut errors, |mut r| {
+        let from = r.req("from_person", PersonId::parse);
+        let to = r.req("to_person", PersonId::parse);
+        let level = r.req("level", ClosenessLevel::parse);
+        let at = r.req("assessed_at", Timestamp::parse);
+        let by = r.opt("by_person", PersonId::parse);
+        if let (Some(from), Some(to), Some(level), Some(at), Ok(by)) = (from, to, level, at, by) {
+            b.assessments.push(Assessment { from, to, level, at, by });
+            src.assessments.push(r.loc.clone());
+        }
+    })?;
+
+    read_file(dir, &OPPORTUNITIES, &mut errors, |mut r| {
+        let id = r.req("opportunity_id", OpportunityId::parse);
+        let account = r.req("account_id", OrgId::parse);
+        let name = r.req_str("name");
+        let status = r.req("status", OpportunityStatus::parse);
+        let amount = r.opt("amount", parse_amount);
+        let close_date = r.opt("close_date", parse_date);
+        let owner = r.opt("owner_id", PersonId::parse);
+        if let (Some(id), Some(account), Some(status), Ok(amount), Ok(close_date), Ok(owner)) =
+            (id, account, status, amount, close_date, owner)
+        {
+            b.opportunities.push(Opportunity {
+                id,
+                account,
+                name,
+                amount,
+                stage: r.opt_str("stage"),
+                status,
+                close_date,
+                owner,
+            });
+            src.opportunities.push(r.loc.clone());
+        }
+    })?;
+
+    read_file(dir, &OPPORTUNITY_CONTACTS, &mut errors, |mut r| {
+        let opportunity = r.req("opportunity_id", OpportunityId::parse);
+        let person = r.req("person_id", PersonId::parse);
+        let role = r.opt("role", BuyingRole::parse_optional).map(Option::flatten);
+        let attitude = r.opt("attitude", Attitude::parse_optional).map(Option::flatten);
+        let solution_acceptance = r.opt("solution_acceptance", Acceptance::parse);
+        let price_acceptance = r.opt("price_acceptance", Acceptance::parse);
+        let at = r.opt("assessed_at", Timestamp::parse);
+        if let (Some(opportunity), Some(person), Ok(role), Ok(attitude), Ok(sa), Ok(pa), Ok(at)) =
+            (opportunity, person, role, attitude, solution_acceptance, price_acceptance, at)
+        {
+            b.opportunity_contacts.push(OpportunityContact {
+                opportunity,
+                person,
+                role,
+                attitude,
+                solution_acceptance: sa,
+                price_acceptance: pa,
+                at,
+            });
+            src.opportunity_contacts.push(r.loc.clone());
+        }
+    })?;
+
+    if errors.is_empty() {
+        Ok((b, src))
+    } else {
+        Err(ImportError::Invalid(errors))
+    }
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+fn joined<T: ToString>(v: &[T]) -> String {
+    v.iter().map(ToString::to_string).collect::<Vec<_>>().join(";")
+}
+
+/// Writes a bundle as a CSV folder that [`read_dir`] reads back to the same data.
+pub fn write_dir(bundle: &Bundle, dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let open = |spec: &Spec| -> std::io::Result<csv::Writer<BufWriter<File>>> {
+        let f = File::create(dir.join(spec.file))?;
+        let mut w = csv::Writer::from_writer(BufWriter::with_capacity(1 << 20, f));
+        let cols: Vec<&str> = spec.required.iter().chain(spec.optional).copied().collect();
+        w.write_record(&cols)?;
+        Ok(w)
+    };
+    let mut w = open(&ORGANIZATIONS)?;
+    for o in &bundle.organizations {
+        w.write_record([
+            o.id.as_str(),
+            &o.name,
+            o.industry.as_deref().unwrap_or(""),
+            o.region.as_deref().unwrap_or(""),
+            if o.is_ours { "1" } else { "0" },
+            o.tier.as_deref().unwrap_or(""),
+            &opt(&o.parent),
+        ])?;
+    }
+    w.flush()?;
+    let mut w = open(&PEOPLE)?;
+    for p in &bundle.people {
+        w.write_record([
+            p.id.as_str(),
+            p.org.as_str(),
+            &p.name,
+            p.title.as_deref().unwrap_or(""),
+            &p.level.get().to_string(),
+            p.department.as_deref().unwrap_or(""),
+            p.role.map(|r| r.as_str()).unwrap_or("none"),
+            &opt(&p.reports_to),
+            p.attitude.map(|a| a.as_str()).unwrap_or(""),
+            &joined(&p.emails),
+            &joined(&p.external_ids),
+        ])?;
+    }
+    w.flush()?;
+    let mut w = open(&ACCOUNT_TEAM)?;
+    for t in &bundle.account_team {
+        w.write_record([t.org.as_str(), t.person.as_str(), t.role.as_str()])?;
+    }
+    w.flush()?;
+    let mut w = open(&INTERACTIONS)?;
+    for i in &bundle.interactions {
+        // from_person is the initiator; to_person the first other participant.
+        let others: Vec<&PersonId> = i.participants.iter().filter(|p| **p != i.initiator).collect();
+        let to = others.first().map(|p| p.as_str()).unwrap_or("");
+        let rest = others.iter().skip(1).map(|p| p.as_str()).collect::<Vec<_>>().join(";");
+        w.write_record([
+            i.id.as_str(),
+            i.initiator.as_str(),
+            to,
+            i.kind.as_str(),
+            &i.at.to_rfc3339(),
+            "",
+            &rest,
+        ])?;
+    }
+    w.flush()?;
+    let mut w = open(&INFLUENCES)?;
+    for x in &bundle.influences {
+        w.write_record([
+            x.from.as_str(),
+            x.to.as_str(),
+            &x.strength.get().to_string(),
+            x.kind.as_str(),
+        ])?;
+    }
+    w.flush()?;
+    let mut w = open(&ASSESSMENTS)?;
+    for a in &bundle.assessments {
+        w.write_record([
+            a.from.as_str(),
+            a.to.as_str(),
+            &a.level.get().to_string(),
+            &a.at.to_rfc3339(),
+            &opt(&a.by),
+        ])?;
+    }
+    w.flush()?;
+    let mut w = open(&OPPORTUNITIES)?;
+    for o in &bundle.opportunities {
+        w.write_record([
+            o.id.as_str(),
+            o.account.as_str(),
+            &o.name,
+            o.status.as_str(),
+            &opt(&o.amount),
+            o.stage.as_deref().unwrap_or(""),
+            &opt(&o.close_date),
+            &opt(&o.owner),
+        ])?;
+    }
+    w.flush()?;
+    let mut w = open(&OPPORTUNITY_CONTACTS)?;
+    for c in &bundle.opportunity_contacts {
+        w.write_record([
+            c.opportunity.as_str(),
+            c.person.as_str(),
+            c.role.map(|r| r.as_str()).unwrap_or(""),
+            c.attitude.map(|a| a.as_str()).unwrap_or(""),
+            &opt(&c.solution_acceptance.map(|a| a.get())),
+            &opt(&c.price_acceptance.map(|a| a.get())),
+            &opt(&c.at),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! Storage: the [`Store`] trait every backend implements, and the types it
+//! speaks. Protocol layers (HTTP, CLI) see only this trait.
+
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use renmai_graph::{AccountData, OrgId, Person, PersonId, Timestamp};
+use serde::Serialize;
+
+use crate::bundle::Bundle;
+use crate::import::ImportError;
+use crate::validate::SourceMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The data was refused; nothing was written.
+    #[error(transparent)]
+    Rejected(#[from] ImportError),
+    #[error("the store at {location} cannot be opened: {reason}")]
+    Open { location: String, reason: String },
+    #[error("store failure: {0}")]
+    Backend(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+/// Reports progress of long writes (a progress bar in the CLI, nothing in tests).
+pub trait Progress: Send + Sync {
+    fn start(&self, _total: u64, _what: &str) {}
+    fn advance(&self, _n: u64) {}
+    fn finish(&self) {}
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// What an import did, kind by kind: records new to the store and records
+/// that were already there (updated in place, never duplicated).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportSummary {
+    pub organizations: Counts,
+    pub people: Counts,
+    pub account_team: Counts,
+    pub interactions: Counts,
+    pub influences: Counts,
+    pub assessments: Counts,
+    pub opportunities: Counts,
+    pub opportunity_contacts: Counts,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub new: u64,
+    pub existing: u64,
+}
+
+impl ImportSummary {
+    pub fn new_records(&self) -> u64 {
+        self.rows().iter().map(|(_, c)| c.new).sum()
+    }
+    pub fn rows(&self) -> [(&'static str, Counts); 8] {
+        [
+            ("organizations", self.organizations),
+            ("people", self.people),
+            ("account_team", self.account_team),
+            ("interactions", self.interactions),
+            ("influences", self.influences),
+            ("assessments", self.assessments),
+            ("opportunities", self.opportunities),
+            ("opportunity_contacts", self.opportunity_contacts),
+        ]
+    }
+}
+
+/// Counts of what a store holds (`renmai stats`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    pub store: String,
+    pub location: String,
+    pub organizations: u64,
+    pub accounts: u64,
+    pub people_ours: u64,
+    pub people_customers: u64,
+    pub account_team: u64,
+    pub interactions: u64,
+    pub influences: u64,
+    pub assessments: u64,
+    pub opportunities: u64,
+}
+
+/// One line of the accounts list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccountSummary {
+    pub id: OrgId,
+    pub name: String,
+    pub industry: Option<String>,
+    pub region: Option<String>,
+    pub tier: Option<String>,
+    pub people: u64,
+    pub last_interaction: Option<Timestamp>,
+}
+
+/// A person and the account (or our company) they work at.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PersonRecord {
+    pub person: Person,
+    pub org_name: String,
+    pub is_ours: bool,
+}
+
+/// A place to keep renmai's data. Writes are idempotent upserts keyed by
+/// the records' own ids, applied all-or-nothing.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// "sqlite" or "neo4j".
+    fn kind(&self) -> &'static str;
+    /// Where the data lives (a path or a URI without credentials).
+    fn location(&self) -> String;
+
+    /// Validates `bundle` against itself and the stored data, then writes
+    /// it in one transaction, or writes nothing and says why.
+    async fn import(
+        &self,
+        bundle: Bundle,
+        sources: SourceMap,
+        progress: Arc<dyn Progress>,
+    ) -> Result<ImportSummary, StoreError>;
+
+    /// Everything, as a bundle that imports back to the same data.
+    async fn export(&self) -> Result<Bundle, StoreError>;
+
+    async fn stats(&self) -> Result<Stats, StoreError>;
+
+    /// Customer accounts (not our own company), by name.
+    async fn accounts(&self) -> Result<Vec<AccountSummary>, StoreError>;
+
+    /// One account's slice of the graph for scoring, or `None` if there is
+    /// no such customer account.
+    async fn account_data(&self, account: &OrgId) -> Result<Option<AccountData>, StoreError>;
+
+    async fn person(&self, id: &PersonId) -> Result<Option<PersonRecord>, StoreError>;
+
+    /// True when nothing has been stored yet.
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        let s = self.stats().await?;
+        Ok(s.organizations == 0 && s.people_ours + s.people_customers == 0)
+    }
+}

@@ -1,0 +1,866 @@
+//! The embedded default store: one SQLite file (WAL, `synchronous=FULL`,
+//! foreign keys on), schema migrations applied on open. SQLite work runs on
+//! blocking threads, one writer and a few readers (WAL lets them overlap).
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use renmai_graph::*;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params};
+
+use super::{
+    AccountSummary, Counts, ImportSummary, PersonRecord, Progress, Stats, Store, StoreError,
+};
+use crate::bundle::Bundle;
+use crate::import::ImportError;
+use crate::validate::{self, ExistingOrg, ExistingPerson, ExistingRefs, SourceMap};
+
+/// Versioned schema: entry `i` brings the schema from version `i` to `i + 1`.
+/// Never edit a released entry; append a new one.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE organizations (
+    id        TEXT PRIMARY KEY,
+    name      TEXT NOT NULL,
+    industry  TEXT,
+    region    TEXT,
+    tier      TEXT,
+    is_ours   INTEGER NOT NULL DEFAULT 0,
+    parent_id TEXT REFERENCES organizations(id) DEFERRABLE INITIALLY DEFERRED
+) WITHOUT ROWID;
+
+CREATE TABLE people (
+    id         TEXT PRIMARY KEY,
+    org_id     TEXT NOT NULL REFERENCES organizations(id) DEFERRABLE INITIALLY DEFERRED,
+    name       TEXT NOT NULL,
+    title      TEXT,
+    department TEXT,
+    level      INTEGER NOT NULL,
+    reports_to TEXT REFERENCES people(id) DEFERRABLE INITIALLY DEFERRED,
+    role       TEXT,
+    attitude   TEXT,
+    -- newest interaction of this person, kept up to date by imports
+    last_at    INTEGER
+) WITHOUT ROWID;
+CREATE INDEX people_org ON people(org_id);
+
+CREATE TABLE person_emails (
+    email     TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL REFERENCES people(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED
+) WITHOUT ROWID;
+CREATE INDEX person_emails_person ON person_emails(person_id);
+
+CREATE TABLE person_external_ids (
+    system    TEXT NOT NULL,
+    ext_id    TEXT NOT NULL,
+    person_id TEXT NOT NULL REFERENCES people(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    PRIMARY KEY (system, ext_id)
+) WITHOUT ROWID;
+CREATE INDEX person_external_ids_person ON person_external_ids(person_id);
+
+CREATE TABLE account_team (
+    org_id    TEXT NOT NULL REFERENCES organizations(id) DEFERRABLE INITIALLY DEFERRED,
+    person_id TEXT NOT NULL REFERENCES people(id) DEFERRABLE INITIALLY DEFERRED,
+    role      TEXT NOT NULL,
+    PRIMARY KEY (org_id, person_id)
+) WITHOUT ROWID;
+
+CREATE TABLE interactions (
+    id           TEXT PRIMARY KEY,
+    kind         TEXT NOT NULL,
+    at           INTEGER NOT NULL,
+    initiator_id TEXT NOT NULL REFERENCES people(id) DEFERRABLE INITIALLY DEFERRED
+) WITHOUT ROWID;
+
+CREATE TABLE interaction_participants (
+    interaction_id TEXT NOT NULL REFERENCES interactions(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    person_id      TEXT NOT NULL REFERENCES people(id) DEFERRABLE INITIALLY DEFERRED,
+    PRIMARY KEY (interaction_id, person_id)
+) WITHOUT ROWID;
+CREATE INDEX interaction_participants_person ON interaction_participants(person_id, interaction_id);
+
+CREATE TABLE influences (
+    from_id  TEXT NOT NULL REFERENCES people(id) DEFERRABLE INITIALLY DEFERRED,
+    to_id    TEXT NOT NULL REFERENCES people(id) DEFERRABLE INITIALLY DEFERRED,
+    kind     TEXT NOT NULL,
+    strength REAL NOT NULL,
+    PRIMARY KEY (from_id, to_id)
+) WITHOUT ROWID;
+CREATE INDEX influences_to ON influences(to_id);
+
+CREATE TABLE assessments (
+    from_id TEXT NOT NULL REFERENCES people(id) DEFERRABLE INITIALLY DEFERRED,
+    to_id   TEXT NOT NULL REFERENCES people(id) DEFERRABLE INITIALLY DEFERRED,
+    at      INTEGER NOT NULL,
+    level   INTEGER NOT NULL,
+    by_id   TEXT REFERENCES people(id) DEFERRABLE INITIALLY DEFERRED,
+    PRIMARY KEY (from_id, to_id, at)
+) WITHOUT ROWID;
+CREATE INDEX assessments_to ON assessments(to_id);
+
+CREATE TABLE opportunities (
+    id         TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES organizations(id) DEFERRABLE INITIALLY DEFERRED,
+    name       TEXT NOT NULL,
+    amount     REAL,
+    stage      TEXT,
+    status     TEXT NOT NULL,
+    close_date TEXT,
+    owner_id   TEXT REFERENCES people(id) DEFERRABLE INITIALLY DEFERRED
+) WITHOUT ROWID;
+CREATE INDEX opportunities_account ON opportunities(account_id);
+
+CREATE TABLE opportunity_contacts (
+    opportunity_id      TEXT NOT NULL REFERENCES opportunities(id) DEFERRABLE INITIALLY DEFERRED,
+    person_id           TEXT NOT NULL REFERENCES people(id) DEFERRABLE INITIALLY DEFERRED,
+    role                TEXT,
+    attitude            TEXT,
+    solution_acceptance INTEGER,
+    price_acceptance    INTEGER,
+    at                  INTEGER,
+    PRIMARY KEY (opportunity_id, person_id)
+) WITHOUT ROWID;
+"#];
+
+/// How many reader connections are kept open between requests.
+const MAX_IDLE_READERS: usize = 4;
+
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Arc<Mutex<Connection>>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "cache_size", -64_000)?;
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::Backend(format!(
+            "the database has schema version {version}, newer than this renmai knows ({}); upgrade renmai",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let open_err = |e: &dyn std::fmt::Display| StoreError::Open {
+            location: path.display().to_string(),
+            reason: e.to_string(),
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.exists() {
+                return Err(open_err(&format!("the folder {} does not exist", dir.display())));
+            }
+        }
+        let mut conn = Connection::open(path).map_err(|e| open_err(&e))?;
+        configure(&conn).map_err(|e| open_err(&e))?;
+        migrate(&mut conn).map_err(|e| open_err(&e))?;
+        Ok(SqliteStore {
+            path: path.to_owned(),
+            writer: Arc::new(Mutex::new(conn)),
+            readers: Arc::new(Mutex::new(Vec::new())),
+        })
+    }
+
+    fn reader(path: &Path, pool: &Mutex<Vec<Connection>>) -> Result<Connection, StoreError> {
+        if let Some(c) = pool.lock().expect("reader pool").pop() {
+            return Ok(c);
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        Ok(conn)
+    }
+
+    /// Runs a read on a blocking thread with a pooled read-only connection.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let path = self.path.clone();
+        let pool = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = Self::reader(&path, &pool)?;
+            let out = f(&conn);
+            let mut idle = pool.lock().expect("reader pool");
+            if idle.len() < MAX_IDLE_READERS {
+                idle.push(conn);
+            }
+            out
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("reader thread failed: {e}")))?
+    }
+
+    /// Runs a write on a blocking thread holding the one writer connection.
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = writer.lock().map_err(|_| StoreError::Backend("writer poisoned".into()))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("writer thread failed: {e}")))?
+    }
+}
+
+/// Looks up the stored records a bundle refers to until nothing more is wanted.
+fn resolve_refs(tx: &Transaction<'_>, bundle: &Bundle) -> Result<ExistingRefs, StoreError> {
+    let mut known = ExistingRefs::default();
+    let mut org_q = tx.prepare_cached("SELECT parent_id, is_ours FROM organizations WHERE id = ?1")?;
+    let mut person_q = tx.prepare_cached("SELECT org_id, reports_to FROM people WHERE id = ?1")?;
+    let mut opp_q = tx.prepare_cached("SELECT 1 FROM opportunities WHERE id = ?1")?;
+    loop {
+        let w = validate::wanted(bundle, &known);
+        if w.is_empty() {
+            return Ok(known);
+        }
+        for id in w.orgs {
+            let row = org_q
+                .query_row([id.as_str()], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, bool>(1)?)))
+                .optional()?;
+            match row {
+                Some((parent, is_ours)) => {
+                    let parent = parent.map(OrgId::try_from).transpose().map_err(corrupt)?;
+                    known.orgs.insert(id, ExistingOrg { parent, is_ours });
+                }
+                None => {
+                    known.missing_orgs.insert(id);
+                }
+            }
+        }
+        for id in w.people {
+            let row = person_q
+                .query_row([id.as_str()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))
+                .optional()?;
+            match row {
+                Some((org, boss)) => {
+                    let org = OrgId::try_from(org).map_err(corrupt)?;
+                    let reports_to = boss.map(PersonId::try_from).transpose().map_err(corrupt)?;
+                    known.people.insert(id, ExistingPerson { org, reports_to });
+                }
+                None => {
+                    known.missing_people.insert(id);
+                }
+            }
+        }
+        for id in w.opportunities {
+            if opp_q.exists([id.as_str()])? {
+                known.opportunities.insert(id);
+            }
+        }
+    }
+}
+
+fn corrupt(e: ModelError) -> StoreError {
+    StoreError::Backend(format!("stored data does not pass validation: {e}"))
+}
+
+/// Inserts a row or, when its key exists, updates it; says which happened.
+fn upsert(insert: &mut rusqlite::CachedStatement<'_>, update: &mut rusqlite::CachedStatement<'_>, p: &[&dyn rusqlite::ToSql], c: &mut Counts) -> rusqlite::Result<()> {
+    if insert.execute(p)? == 1 {
+        c.new += 1;
+    } else {
+        update.execute(p)?;
+        c.existing += 1;
+    }
+    Ok(())
+}
+
+const PROGRESS_STEP: u64 = 10_000;
+
+fn write_bundle(tx: &Transaction<'_>, b: &Bundle, progress: &dyn Progress) -> Result<ImportSummary, StoreError> {
+    let mut s = ImportSummary::default();
+    let mut done = 0u64;
+    let tick = |n: &mut u64| {
+        *n += 1;
+        if *n % PROGRESS_STEP == 0 {
+            progress.advance(PROGRESS_STEP);
+        }
+    };
+
+    {
+        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO organizations (id, name, industry, region, tier, is_ours, parent_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
+        let mut upd = tx.prepare_cached("UPDATE organizations SET name = ?2, industry = ?3, region = ?4, tier = ?5, is_ours = ?6, parent_id = ?7 WHERE id = ?1")?;
+        for o in &b.organizations {
+            let parent = o.parent.as_ref().map(|p| p.as_str());
+            upsert(&mut ins, &mut upd, params![o.id.as_str(), o.name, o.industry, o.region, o.tier, o.is_ours, parent], &mut s.organizations)?;
+            tick(&mut done);
+        }
+    }
+    {
+        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO people (id, org_id, name, title, department, level, reports_to, role, attitude) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?;
+        let mut upd = tx.prepare_cached("UPDATE people SET org_id = ?2, name = ?3, title = ?4, department = ?5, level = ?6, reports_to = ?7, role = ?8, attitude = ?9 WHERE id = ?1")?;
+        let mut del_emails = tx.prepare_cached("DELETE FROM person_emails WHERE person_id = ?1")?;
+        let mut del_ext = tx.prepare_cached("DELETE FROM person_external_ids WHERE person_id = ?1")?;
+        let mut ins_email = tx.prepare_cached("INSERT INTO person_emails (email, person_id) VALUES (?1, ?2) ON CONFLICT (email) DO UPDATE SET person_id = excluded.person_id")?;
+        let mut ins_ext = tx.prepare_cached("INSERT INTO person_external_ids (system, ext_id, person_id) VALUES (?1, ?2, ?3) ON CONFLICT (system, ext_id) DO UPDATE SET person_id = excluded.person_id")?;
+        for p in &b.people {
+            let before = s.people.existing;
+            upsert(
+                &mut ins,
+                &mut upd,
+                params![
+                    p.id.as_str(),
+                    p.org.as_str(),
+                    p.name,
+                    p.title,
+                    p.department,
+                    p.level.get(),
+                    p.reports_to.as_ref().map(|m| m.as_str()),
+                    p.role.map(|r| r.as_str()),
+                    p.attitude.map(|a| a.as_str())
+                ],
+                &mut s.people,
+            )?;
+            if s.people.existing > before {
+                del_emails.execute([p.id.as_str()])?;
+                del_ext.execute([p.id.as_str()])?;
+            }
+            for e in &p.emails {
+                ins_email.execute(params![e.as_str(), p.id.as_str()])?;
+            }
+            for x in &p.external_ids {
+                ins_ext.execute(params![x.system, x.id, p.id.as_str()])?;
+            }
+            tick(&mut done);
+        }
+    }
+    {
+        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO account_team (org_id, person_id, role) VALUES (?1, ?2, ?3)")?;
+        let mut upd = tx.prepare_cached("UPDATE account_team SET role = ?3 WHERE org_id = ?1 AND person_id = ?2")?;
+        for t in &b.account_team {
+            upsert(&mut ins, &mut upd, params![t.org.as_str(), t.person.as_str(), t.role.as_str()], &mut s.account_team)?;
+            tick(&mut done);
+        }
+    }
+    {
+        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO interactions (id, kind, at, initiator_id) VALUES (?1, ?2, ?3, ?4)")?;
+        let mut upd = tx.prepare_cached("UPDATE interactions SET kind = ?2, at = ?3, initiator_id = ?4 WHERE id = ?1")?;
+        let mut del_part = tx.prepare_cached("DELETE FROM interaction_participants WHERE interaction_id = ?1")?;
+        let mut ins_part = tx.prepare_cached("INSERT INTO interaction_participants (interaction_id, person_id) VALUES (?1, ?2)")?;
+        let mut last_at: HashMap<&PersonId, i64> = HashMap::new();
+        for i in &b.interactions {
+            let before = s.interactions.existing;
+            let at = i.at.epoch_seconds();
+            upsert(&mut ins, &mut upd, params![i.id.as_str(), i.kind.as_str(), at, i.initiator.as_str()], &mut s.interactions)?;
+            if s.interactions.existing > before {
+                del_part.execute([i.id.as_str()])?;
+            }
+            for p in &i.participants {
+                ins_part.execute(params![i.id.as_str(), p.as_str()])?;
+                let e = last_at.entry(p).or_insert(at);
+                *e = (*e).max(at);
+            }
+            tick(&mut done);
+        }
+        let mut upd_last = tx.prepare_cached("UPDATE people SET last_at = max(coalesce(last_at, ?2), ?2) WHERE id = ?1")?;
+        for (p, at) in last_at {
+            upd_last.execute(params![p.as_str(), at])?;
+        }
+    }
+    {
+        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO influences (from_id, to_id, kind, strength) VALUES (?1, ?2, ?3, ?4)")?;
+        let mut upd = tx.prepare_cached("UPDATE influences SET kind = ?3, strength = ?4 WHERE from_id = ?1 AND to_id = ?2")?;
+        for x in &b.influences {
+            upsert(&mut ins, &mut upd, params![x.from.as_str(), x.to.as_str(), x.kind.as_str(), x.strength.get()], &mut s.influences)?;
+            tick(&mut done);
+        }
+    }
+    {
+        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO assessments (from_id, to_id, at, level, by_id) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        let mut upd = tx.prepare_cached("UPDATE assessments SET level = ?4, by_id = ?5 WHERE from_id = ?1 AND to_id = ?2 AND at = ?3")?;
+        for a in &b.assessments {
+            upsert(&mut ins, &mut upd, params![a.from.as_str(), a.to.as_str(), a.at.epoch_seconds(), a.level.get(), a.by.as_ref().map(|p| p.as_str())], &mut s.assessments)?;
+            tick(&mut done);
+        }
+    }
+    {
+        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO opportunities (id, account_id, name, amount, stage, status, close_date, owner_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
+        let mut upd = tx.prepare_cached("UPDATE opportunities SET account_id = ?2, name = ?3, amount = ?4, stage = ?5, status = ?6, close_date = ?7, owner_id = ?8 WHERE id = ?1")?;
+        for o in &b.opportunities {
+            upsert(
+                &mut ins,
+                &mut upd,
+                params![
+                    o.id.as_str(),
+                    o.account.as_str(),
+                    o.name,
+                    o.amount,
+                    o.stage,
+                    o.status.as_str(),
+                    o.close_date.map(|d| d.to_string()),
+                    o.owner.as_ref().map(|p| p.as_str())
+                ],
+                &mut s.opportunities,
+            )?;
+            tick(&mut done);
+        }
+    }
+    {
+        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO opportunity_contacts (opportunity_id, person_id, role, attitude, solution_acceptance, price_acceptance, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
+        let mut upd = tx.prepare_cached("UPDATE opportunity_contacts SET role = ?3, attitude = ?4, solution_acceptance = ?5, price_acceptance = ?6, at = ?7 WHERE opportunity_id = ?1 AND person_id = ?2")?;
+        for c in &b.opportunity_contacts {
+            upsert(
+                &mut ins,
+                &mut upd,
+                params![
+                    c.opportunity.as_str(),
+                    c.person.as_str(),
+                    c.role.map(|r| r.as_str()),
+                    c.attitude.map(|a| a.as_str()),
+                    c.solution_acceptance.map(|a| a.get()),
+                    c.price_acceptance.map(|a| a.get()),
+                    c.at.map(|t| t.epoch_seconds())
+                ],
+                &mut s.opportunity_contacts,
+            )?;
+            tick(&mut done);
+        }
+    }
+    progress.advance(done % PROGRESS_STEP);
+    Ok(s)
+}
+
+// ---- reading rows back into domain types ----
+
+fn col<T: rusqlite::types::FromSql>(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<T> {
+    r.get(i)
+}
+
+/// Parses a stored value with its domain parser; a failure means the file
+/// was edited by hand or is corrupt.
+fn parsed<T>(v: ModelResult<T>) -> Result<T, StoreError> {
+    v.map_err(corrupt)
+}
+type ModelResult<T> = Result<T, ModelError>;
+
+fn opt_parsed<T>(v: Option<String>, f: impl Fn(&str) -> ModelResult<T>) -> Result<Option<T>, StoreError> {
+    v.map(|s| f(&s)).transpose().map_err(corrupt)
+}
+
+const ORG_COLS: &str = "id, name, industry, region, tier, is_ours, parent_id";
+
+fn org_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, Option<String>, Option<String>, Option<String>, bool, Option<String>)> {
+    Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?, col(r, 3)?, col(r, 4)?, col(r, 5)?, col(r, 6)?))
+}
+
+fn make_org(t: (String, String, Option<String>, Option<String>, Option<String>, bool, Option<String>)) -> Result<Organization, StoreError> {
+    Ok(Organization {
+        id: parsed(OrgId::try_from(t.0))?,
+        name: t.1,
+        industry: t.2,
+        region: t.3,
+        tier: t.4,
+        is_ours: t.5,
+        parent: opt_parsed(t.6, OrgId::parse)?,
+    })
+}
+
+const PERSON_COLS: &str = "p.id, p.org_id, p.name, p.title, p.department, p.level, p.reports_to, p.role, p.attitude";
+
+type PersonRow = (String, String, String, Option<String>, Option<String>, u8, Option<String>, Option<String>, Option<String>);
+
+fn person_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PersonRow> {
+    Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?, col(r, 3)?, col(r, 4)?, col(r, 5)?, col(r, 6)?, col(r, 7)?, col(r, 8)?))
+}
+
+fn make_person(t: PersonRow) -> Result<Person, StoreError> {
+    Ok(Person {
+        id: parsed(PersonId::try_from(t.0))?,
+        org: parsed(OrgId::try_from(t.1))?,
+        name: t.2,
+        title: t.3,
+        department: t.4,
+        level: parsed(Level::new(t.5))?,
+        emails: vec![],
+        external_ids: vec![],
+        reports_to: opt_parsed(t.6, PersonId::parse)?,
+        role: opt_parsed(t.7, BuyingRole::parse)?,
+        attitude: opt_parsed(t.8, Attitude::parse)?,
+    })
+}
+
+/// Reads people selected by `sql` (which must select [`PERSON_COLS`] from `people p`),
+/// with their e-mails and external ids.
+fn load_people(conn: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Person>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(args, person_from_row)?;
+    let mut people = Vec::new();
+    for r in rows {
+        people.push(make_person(r?)?);
+    }
+    let mut emails = conn.prepare_cached("SELECT email FROM person_emails WHERE person_id = ?1 ORDER BY email")?;
+    let mut exts = conn.prepare_cached("SELECT system, ext_id FROM person_external_ids WHERE person_id = ?1 ORDER BY system, ext_id")?;
+    for p in &mut people {
+        for e in emails.query_map([p.id.as_str()], |r| r.get::<_, String>(0))? {
+            p.emails.push(parsed(Email::parse(&e?))?);
+        }
+        for x in exts.query_map([p.id.as_str()], |r| Ok(ExternalId { system: r.get(0)?, id: r.get(1)? }))? {
+            p.external_ids.push(x?);
+        }
+    }
+    Ok(people)
+}
+
+/// Reads interactions selected by `sql` (ids), with participants: the
+/// initiator first, the others by id.
+fn load_interactions(conn: &Connection, ids_sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Interaction>, StoreError> {
+    let sql = format!(
+        "SELECT i.id, i.kind, i.at, i.initiator_id, ip.person_id FROM interactions i \
+         JOIN interaction_participants ip ON ip.interaction_id = i.id \
+         WHERE i.id IN ({ids_sql}) ORDER BY i.at, i.id, ip.person_id"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(args)?;
+    let mut out: Vec<Interaction> = Vec::new();
+    while let Some(r) = rows.next()? {
+        let id: String = r.get(0)?;
+        let person = parsed(PersonId::try_from(r.get::<_, String>(4)?))?;
+        if out.last().map(|l| l.id.as_str() != id).unwrap_or(true) {
+            let initiator = parsed(PersonId::try_from(r.get::<_, String>(3)?))?;
+            out.push(Interaction {
+                id: parsed(InteractionId::try_from(id))?,
+                kind: parsed(InteractionKind::parse(&r.get::<_, String>(1)?))?,
+                at: Timestamp::from_epoch_seconds(r.get(2)?),
+                participants: vec![initiator.clone()],
+                initiator,
+            });
+        }
+        let last = out.last_mut().expect("pushed above");
+        if person != last.initiator {
+            last.participants.push(person);
+        }
+    }
+    Ok(out)
+}
+
+fn load_influences(conn: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Influence>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(args, |r| Ok((col::<String>(r, 0)?, col::<String>(r, 1)?, col::<String>(r, 2)?, col::<f64>(r, 3)?)))?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (f, t, k, s) = r?;
+        out.push(Influence {
+            from: parsed(PersonId::try_from(f))?,
+            to: parsed(PersonId::try_from(t))?,
+            kind: parsed(InfluenceKind::parse(&k))?,
+            strength: parsed(Strength::new(s))?,
+        });
+    }
+    Ok(out)
+}
+
+fn load_assessments(conn: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Assessment>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(args, |r| Ok((col::<String>(r, 0)?, col::<String>(r, 1)?, col::<i64>(r, 2)?, col::<u8>(r, 3)?, col::<Option<String>>(r, 4)?)))?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (f, t, at, level, by) = r?;
+        out.push(Assessment {
+            from: parsed(PersonId::try_from(f))?,
+            to: parsed(PersonId::try_from(t))?,
+            level: parsed(ClosenessLevel::new(level))?,
+            at: Timestamp::from_epoch_seconds(at),
+            by: opt_parsed(by, PersonId::parse)?,
+        });
+    }
+    Ok(out)
+}
+
+fn load_team(conn: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<TeamMember>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(args, |r| Ok((col::<String>(r, 0)?, col::<String>(r, 1)?, col::<String>(r, 2)?)))?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (o, p, role) = r?;
+        out.push(TeamMember {
+            org: parsed(OrgId::try_from(o))?,
+            person: parsed(PersonId::try_from(p))?,
+            role: parsed(TeamRole::parse(&role))?,
+        });
+    }
+    Ok(out)
+}
+
+fn load_opportunities(conn: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Opportunity>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(args, |r| {
+        Ok((
+            col::<String>(r, 0)?,
+            col::<String>(r, 1)?,
+            col::<String>(r, 2)?,
+            col::<Option<f64>>(r, 3)?,
+            col::<Option<String>>(r, 4)?,
+            col::<String>(r, 5)?,
+            col::<Option<String>>(r, 6)?,
+            col::<Option<String>>(r, 7)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (id, account, name, amount, stage, status, close, owner) = r?;
+        out.push(Opportunity {
+            id: parsed(OpportunityId::try_from(id))?,
+            account: parsed(OrgId::try_from(account))?,
+            name,
+            amount,
+            stage,
+            status: parsed(OpportunityStatus::parse(&status))?,
+            close_date: close
+                .map(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d"))
+                .transpose()
+                .map_err(|e| StoreError::Backend(format!("stored close date: {e}")))?,
+            owner: opt_parsed(owner, PersonId::parse)?,
+        });
+    }
+    Ok(out)
+}
+
+fn load_contacts(conn: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<OpportunityContact>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(args, |r| {
+        Ok((
+            col::<String>(r, 0)?,
+            col::<String>(r, 1)?,
+            col::<Option<String>>(r, 2)?,
+            col::<Option<String>>(r, 3)?,
+            col::<Option<u8>>(r, 4)?,
+            col::<Option<u8>>(r, 5)?,
+            col::<Option<i64>>(r, 6)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (o, p, role, att, sa, pa, at) = r?;
+        out.push(OpportunityContact {
+            opportunity: parsed(OpportunityId::try_from(o))?,
+            person: parsed(PersonId::try_from(p))?,
+            role: opt_parsed(role, BuyingRole::parse)?,
+            attitude: opt_parsed(att, Attitude::parse)?,
+            solution_acceptance: sa.map(Acceptance::new).transpose().map_err(corrupt)?,
+            price_acceptance: pa.map(Acceptance::new).transpose().map_err(corrupt)?,
+            at: at.map(Timestamp::from_epoch_seconds),
+        });
+    }
+    Ok(out)
+}
+
+const OPP_COLS: &str = "id, account_id, name, amount, stage, status, close_date, owner_id";
+const CONTACT_COLS: &str = "c.opportunity_id, c.person_id, c.role, c.attitude, c.solution_acceptance, c.price_acceptance, c.at";
+
+fn count(conn: &Connection, sql: &str) -> Result<u64, StoreError> {
+    Ok(conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64)
+}
+
+fn export_all(conn: &Connection) -> Result<Bundle, StoreError> {
+    let mut b = Bundle::default();
+    let mut stmt = conn.prepare(&format!("SELECT {ORG_COLS} FROM organizations ORDER BY is_ours DESC, id"))?;
+    for r in stmt.query_map([], org_from_row)? {
+        b.organizations.push(make_org(r?)?);
+    }
+    // Parents before children, so the export reads naturally.
+    b.people = load_people(conn, &format!("SELECT {PERSON_COLS} FROM people p ORDER BY p.org_id, p.id"), &[])?;
+    b.account_team = load_team(conn, "SELECT org_id, person_id, role FROM account_team ORDER BY org_id, person_id", &[])?;
+    b.interactions = load_interactions(conn, "SELECT id FROM interactions", &[])?;
+    b.influences = load_influences(conn, "SELECT from_id, to_id, kind, strength FROM influences ORDER BY from_id, to_id", &[])?;
+    b.assessments = load_assessments(conn, "SELECT from_id, to_id, at, level, by_id FROM assessments ORDER BY from_id, to_id, at", &[])?;
+    b.opportunities = load_opportunities(conn, &format!("SELECT {OPP_COLS} FROM opportunities ORDER BY id"), &[])?;
+    b.opportunity_contacts = load_contacts(conn, &format!("SELECT {CONTACT_COLS} FROM opportunity_contacts c ORDER BY c.opportunity_id, c.person_id"), &[])?;
+    Ok(b)
+}
+
+fn account_data(conn: &Connection, account: &OrgId) -> Result<Option<AccountData>, StoreError> {
+    let org = conn
+        .query_row(&format!("SELECT {ORG_COLS} FROM organizations WHERE id = ?1 AND is_ours = 0"), [account.as_str()], org_from_row)
+        .optional()?;
+    let Some(org) = org else { return Ok(None) };
+    let org = make_org(org)?;
+    let a: &[&dyn rusqlite::ToSql] = &[&account.as_str()];
+    let people = load_people(conn, &format!("SELECT {PERSON_COLS} FROM people p WHERE p.org_id = ?1 ORDER BY p.level, p.id"), a)?;
+    let interactions = load_interactions(
+        conn,
+        "SELECT DISTINCT ip.interaction_id FROM interaction_participants ip JOIN people p ON p.id = ip.person_id WHERE p.org_id = ?1",
+        a,
+    )?;
+    let team = load_team(conn, "SELECT org_id, person_id, role FROM account_team WHERE org_id = ?1 ORDER BY person_id", a)?;
+    let influences = load_influences(
+        conn,
+        "SELECT i.from_id, i.to_id, i.kind, i.strength FROM influences i JOIN people f ON f.id = i.from_id JOIN people t ON t.id = i.to_id \
+         WHERE f.org_id = ?1 AND t.org_id = ?1 ORDER BY i.from_id, i.to_id",
+        a,
+    )?;
+    let assessments = load_assessments(
+        conn,
+        "SELECT a.from_id, a.to_id, a.at, a.level, a.by_id FROM assessments a WHERE \
+         a.from_id IN (SELECT id FROM people WHERE org_id = ?1) OR a.to_id IN (SELECT id FROM people WHERE org_id = ?1) \
+         ORDER BY a.at, a.from_id, a.to_id",
+        a,
+    )?;
+    let opportunities = load_opportunities(conn, &format!("SELECT {OPP_COLS} FROM opportunities WHERE account_id = ?1 ORDER BY id"), a)?;
+    let opportunity_contacts = load_contacts(
+        conn,
+        &format!("SELECT {CONTACT_COLS} FROM opportunity_contacts c JOIN opportunities o ON o.id = c.opportunity_id WHERE o.account_id = ?1 ORDER BY c.opportunity_id, c.person_id"),
+        a,
+    )?;
+
+    // Our people: the team, everyone of ours in an interaction or assessment with the account.
+    let mut ours: HashSet<&PersonId> = team.iter().map(|t| &t.person).collect();
+    let account_people: HashSet<&PersonId> = people.iter().map(|p| &p.id).collect();
+    for i in &interactions {
+        ours.extend(i.participants.iter().filter(|p| !account_people.contains(p)));
+    }
+    for x in &assessments {
+        ours.extend([&x.from, &x.to].into_iter().filter(|p| !account_people.contains(p)));
+    }
+    let mut our_people = Vec::new();
+    let mut sorted: Vec<&PersonId> = ours.into_iter().collect();
+    sorted.sort();
+    for id in sorted {
+        let found = load_people(
+            conn,
+            &format!("SELECT {PERSON_COLS} FROM people p JOIN organizations o ON o.id = p.org_id WHERE p.id = ?1 AND o.is_ours = 1"),
+            &[&id.as_str()],
+        )?;
+        our_people.extend(found);
+    }
+    Ok(Some(AccountData {
+        account: org,
+        people,
+        our_people,
+        team,
+        interactions,
+        influences,
+        assessments,
+        opportunities,
+        opportunity_contacts,
+    }))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    async fn import(&self, bundle: Bundle, sources: SourceMap, progress: Arc<dyn Progress>) -> Result<ImportSummary, StoreError> {
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let known = resolve_refs(&tx, &bundle)?;
+            validate::validate(&bundle, &sources, &known).map_err(ImportError::Invalid)?;
+            progress.start(bundle.len() as u64, "importing");
+            let summary = write_bundle(&tx, &bundle, progress.as_ref())?;
+            tx.commit()?;
+            progress.finish();
+            Ok(summary)
+        })
+        .await
+    }
+
+    async fn export(&self) -> Result<Bundle, StoreError> {
+        self.read(export_all).await
+    }
+
+    async fn stats(&self) -> Result<Stats, StoreError> {
+        let location = self.location();
+        self.read(move |c| {
+            Ok(Stats {
+                store: "sqlite".into(),
+                location,
+                organizations: count(c, "SELECT count(*) FROM organizations")?,
+                accounts: count(c, "SELECT count(*) FROM organizations WHERE is_ours = 0")?,
+                people_ours: count(c, "SELECT count(*) FROM people p JOIN organizations o ON o.id = p.org_id WHERE o.is_ours = 1")?,
+                people_customers: count(c, "SELECT count(*) FROM people p JOIN organizations o ON o.id = p.org_id WHERE o.is_ours = 0")?,
+                account_team: count(c, "SELECT count(*) FROM account_team")?,
+                interactions: count(c, "SELECT count(*) FROM interactions")?,
+                influences: count(c, "SELECT count(*) FROM influences")?,
+                assessments: count(c, "SELECT count(*) FROM assessments")?,
+                opportunities: count(c, "SELECT count(*) FROM opportunities")?,
+            })
+        })
+        .await
+    }
+
+    async fn accounts(&self) -> Result<Vec<AccountSummary>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT o.id, o.name, o.industry, o.region, o.tier, count(p.id), max(p.last_at) \
+                 FROM organizations o LEFT JOIN people p ON p.org_id = o.id \
+                 WHERE o.is_ours = 0 GROUP BY o.id ORDER BY o.name, o.id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    col::<String>(r, 0)?,
+                    col::<String>(r, 1)?,
+                    col::<Option<String>>(r, 2)?,
+                    col::<Option<String>>(r, 3)?,
+                    col::<Option<String>>(r, 4)?,
+                    col::<i64>(r, 5)?,
+                    col::<Option<i64>>(r, 6)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for r in rows {
+                let (id, name, industry, region, tier, people, last) = r?;
+                out.push(AccountSummary {
+                    id: parsed(OrgId::try_from(id))?,
+                    name,
+                    industry,
+                    region,
+                    tier,
+                    people: people as u64,
+                    last_interaction: last.map(Timestamp::from_epoch_seconds),
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn account_data(&self, account: &OrgId) -> Result<Option<AccountData>, StoreError> {
+        let account = account.clone();
+        self.read(move |c| account_data(c, &account)).await
+    }
+
+    async fn person(&self, id: &PersonId) -> Result<Option<PersonRecord>, StoreError> {
+        let id = id.clone();
+        self.read(move |c| {
+            let mut people = load_people(c, &format!("SELECT {PERSON_COLS} FROM people p WHERE p.id = ?1"), &[&id.as_str()])?;
+            let Some(person) = people.pop() else { return Ok(None) };
+            let (org_name, is_ours) = c.query_row(
+                "SELECT name, is_ours FROM organizations WHERE id = ?1",
+                [person.org.as_str()],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)),
+            )?;
+            Ok(Some(PersonRecord { person, org_name, is_ours }))
+        })
+        .await
+    }
+}
