@@ -7,3 +7,8 @@ pub mod bundle;
 pub mod import;
 pub mod store;
 pub mod validate;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod humanize;
+pub mod web;

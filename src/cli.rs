@@ -1,0 +1,246 @@
+//! The command line: `renmai serve|import|export|stats|demo|score`.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::config::{Config, FileConfig};
+use crate::import;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{NoProgress, Progress, Stats, Store};
+use crate::validate::SourceMap;
+use crate::web::{self, AppState};
+
+#[derive(Parser, Debug)]
+#[command(name = "renmai", version, about = "Relationship intelligence for key-account sales and service")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug)]
+pub struct GlobalArgs {
+    /// The embedded store's database file [default: ./renmai.db].
+    #[arg(long, env = "RENMAI_DB", global = true)]
+    pub db: Option<PathBuf>,
+    /// A TOML config file (db, addr, [scoring]); flags and variables override it.
+    #[arg(long, env = "RENMAI_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// No progress bars.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the pages and the JSON API.
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long, env = "RENMAI_ADDR")]
+        addr: Option<SocketAddr>,
+        /// Load the demo data first if the store is empty.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Import a bundle: a folder of CSV files or a JSON document. All or nothing.
+    Import {
+        path: PathBuf,
+    },
+    /// Export everything as a bundle that imports back to the same data.
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+        /// A folder (csv) or a file (json; `-` for standard output).
+        path: PathBuf,
+    },
+    /// Counts of what the store holds.
+    Stats {
+        #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+        format: TableOrJson,
+    },
+    /// Load the built-in demo data (three accounts with a story each).
+    Demo,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Json,
+    Csv,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableOrJson {
+    Table,
+    Json,
+}
+
+/// A progress bar on stderr when it is a terminal and not `--quiet`.
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn start(&self, total: u64, what: &str) {
+        self.0.set_length(total);
+        self.0.set_message(what.to_owned());
+    }
+    fn advance(&self, n: u64) {
+        self.0.inc(n);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+fn progress(quiet: bool) -> Arc<dyn Progress> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return Arc::new(NoProgress);
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, {eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    Arc::new(Bar(bar))
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let file = match &cli.global.config {
+        Some(p) => FileConfig::load(p)?,
+        None => FileConfig::default(),
+    };
+    let cli_addr = match &cli.command {
+        Command::Serve { addr, .. } => *addr,
+        _ => None,
+    };
+    let config = Config::resolve(file, cli.global.db.clone(), cli_addr);
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.db)?);
+    let quiet = cli.global.quiet;
+
+    match cli.command {
+        Command::Serve { demo, .. } => {
+            if demo {
+                load_demo(store.as_ref(), quiet, false).await?;
+            }
+            serve(store, config).await
+        }
+        Command::Import { path } => import_path(store.as_ref(), &path, quiet).await,
+        Command::Export { format, path } => export(store.as_ref(), format, &path).await,
+        Command::Stats { format } => {
+            let s = store.stats().await?;
+            match format {
+                TableOrJson::Json => println!("{}", serde_json::to_string_pretty(&s)?),
+                TableOrJson::Table => print!("{}", stats_table(&s)),
+            }
+            Ok(())
+        }
+        Command::Demo => load_demo(store.as_ref(), quiet, true).await,
+    }
+}
+
+async fn import_path(store: &dyn Store, path: &Path, quiet: bool) -> anyhow::Result<()> {
+    let (format, bundle, src) = import::read(path)?;
+    let summary = store.import(bundle, src, progress(quiet)).await?;
+    eprintln!("imported {} ({format}) into {} {}", path.display(), store.kind(), store.location());
+    for (kind, c) in summary.rows() {
+        if c.new + c.existing > 0 {
+            eprintln!("  {kind:<22} {:>9} new {:>9} already stored", c.new, c.existing);
+        }
+    }
+    Ok(())
+}
+
+async fn export(store: &dyn Store, format: ExportFormat, path: &Path) -> anyhow::Result<()> {
+    let bundle = store.export().await?;
+    match format {
+        ExportFormat::Csv => {
+            import::csv_bundle::write_dir(&bundle, path).with_context(|| format!("writing {}", path.display()))?
+        }
+        ExportFormat::Json if path == Path::new("-") => {
+            import::json_bundle::to_writer(&bundle, std::io::stdout().lock())?
+        }
+        ExportFormat::Json => {
+            let f = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(f);
+            import::json_bundle::to_writer(&bundle, &mut w)?;
+            std::io::Write::flush(&mut w)?;
+        }
+    }
+    eprintln!("exported {} records to {}", bundle.len(), path.display());
+    Ok(())
+}
+
+/// Loads the demo. With `always` (the `demo` command) it upserts over what is
+/// there; `serve --demo` only fills an empty store.
+async fn load_demo(store: &dyn Store, quiet: bool, always: bool) -> anyhow::Result<()> {
+    if !always && !store.is_empty().await? {
+        tracing::info!("store is not empty; --demo leaves it as it is");
+        return Ok(());
+    }
+    let bundle = crate::demo::demo_bundle(chrono::Utc::now().date_naive());
+    let src = SourceMap::synthetic("demo", &bundle);
+    let summary = store.import(bundle, src, progress(quiet)).await?;
+    if summary.new_records() == 0 && always {
+        eprintln!("the demo data is already loaded");
+    } else {
+        eprintln!("loaded the demo data ({} records)", summary.new_records());
+    }
+    Ok(())
+}
+
+fn stats_table(s: &Stats) -> String {
+    let rows = [
+        ("organizations", s.organizations),
+        ("accounts", s.accounts),
+        ("people (ours)", s.people_ours),
+        ("people (customers)", s.people_customers),
+        ("account team rows", s.account_team),
+        ("interactions", s.interactions),
+        ("influences", s.influences),
+        ("assessments", s.assessments),
+        ("opportunities", s.opportunities),
+    ];
+    let mut out = format!("store: {} ({})\n", s.store, s.location);
+    for (k, v) in rows {
+        out.push_str(&format!("{k:<20} {v:>10}\n"));
+    }
+    out
+}
+
+async fn serve(store: Arc<dyn Store>, config: Config) -> anyhow::Result<()> {
+    let state = AppState::new(store, config.scoring.clone());
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.addr))?;
+    let addr = listener.local_addr()?;
+    eprintln!("renmai is serving on http://{addr}/ (store: {})", config.db.display());
+    axum::serve(listener, web::app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    eprintln!("renmai stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,95 @@
+//! Configuration: defaults, then a TOML file (`--config` / `RENMAI_CONFIG`),
+//! then environment variables, then flags. Clap handles the last two; this
+//! module merges the file underneath them.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use renmai_graph::ScoringConfig;
+use serde::Deserialize;
+
+pub const DEFAULT_DB: &str = "renmai.db";
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+
+/// The settings a config file may hold; every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub db: Option<PathBuf>,
+    pub addr: Option<SocketAddr>,
+    #[serde(default)]
+    pub scoring: Option<ScoringConfig>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("config file {path}: {reason}")]
+    Parse { path: String, reason: String },
+}
+
+impl FileConfig {
+    pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    pub fn parse(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// The resolved settings the app runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub db: PathBuf,
+    pub addr: SocketAddr,
+    pub scoring: ScoringConfig,
+}
+
+impl Config {
+    /// Layers: a flag or variable (`cli_*`, `Some` when given) beats the file,
+    /// which beats the defaults.
+    pub fn resolve(file: FileConfig, cli_db: Option<PathBuf>, cli_addr: Option<SocketAddr>) -> Config {
+        Config {
+            db: cli_db.or(file.db).unwrap_or_else(|| PathBuf::from(DEFAULT_DB)),
+            addr: cli_addr
+                .or(file.addr)
+                .unwrap_or_else(|| DEFAULT_ADDR.parse().expect("valid default address")),
+            scoring: file.scoring.unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_flags_over_file_over_defaults() {
+        let file = FileConfig::parse("db = \"/data/r.db\"\n[scoring]\nhalf_life_days = 30.0\n", "t.toml").unwrap();
+        let c = Config::resolve(file, None, None);
+        assert_eq!(c.db, PathBuf::from("/data/r.db"));
+        assert_eq!(c.addr.to_string(), DEFAULT_ADDR);
+        assert_eq!(c.scoring.half_life_days, 30.0);
+        assert_eq!(c.scoring.evidence_scale, 10.0, "unset keys keep defaults");
+
+        let file = FileConfig::parse("db = \"/data/r.db\"", "t.toml").unwrap();
+        let c = Config::resolve(file, Some("x.db".into()), Some("0.0.0.0:9000".parse().unwrap()));
+        assert_eq!(c.db, PathBuf::from("x.db"));
+        assert_eq!(c.addr.port(), 9000);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let err = FileConfig::parse("dbb = 1", "t.toml").unwrap_err().to_string();
+        assert!(err.contains("t.toml") && err.contains("dbb"), "{err}");
+    }
+}

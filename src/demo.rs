@@ -1,0 +1,5 @@
+//! Placeholder until the demo generator lands.
+use crate::bundle::Bundle;
+pub fn demo_bundle(_today: chrono::NaiveDate) -> Bundle {
+    Bundle::default()
+}

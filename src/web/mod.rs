@@ -1,0 +1,52 @@
+//! The HTTP server: JSON API under `/api/v1` and server-rendered pages.
+//! `app(state)` builds the router so tests can call it with `oneshot`.
+
+pub mod api;
+pub mod error;
+pub mod pages;
+pub mod assets;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use renmai_graph::ScoringConfig;
+
+use crate::store::Store;
+
+pub use error::AppError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub scoring: Arc<ScoringConfig>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, scoring: ScoringConfig) -> AppState {
+        AppState {
+            store,
+            scoring: Arc::new(scoring),
+        }
+    }
+}
+
+/// Largest request body accepted (a 1,000-record enrichment batch fits easily).
+pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .merge(assets::routes())
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Result<&'static str, AppError> {
+    state.store.stats().await?;
+    Ok("ok")
+}
