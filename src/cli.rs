@@ -17,7 +17,11 @@ use crate::validate::SourceMap;
 use crate::web::{self, AppState};
 
 #[derive(Parser, Debug)]
-#[command(name = "renmai", version, about = "Relationship intelligence for key-account sales and service")]
+#[command(
+    name = "renmai",
+    version,
+    about = "Relationship intelligence for key-account sales and service"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -50,9 +54,7 @@ pub enum Command {
         demo: bool,
     },
     /// Import a bundle: a folder of CSV files or a JSON document. All or nothing.
-    Import {
-        path: PathBuf,
-    },
+    Import { path: PathBuf },
     /// Export everything as a bundle that imports back to the same data.
     Export {
         #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
@@ -147,10 +149,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn import_path(store: &dyn Store, path: &Path, quiet: bool) -> anyhow::Result<()> {
     let (format, bundle, src) = import::read(path)?;
     let summary = store.import(bundle, src, progress(quiet)).await?;
-    eprintln!("imported {} ({format}) into {} {}", path.display(), store.kind(), store.location());
+    eprintln!(
+        "imported {} ({format}) into {} {}",
+        path.display(),
+        store.kind(),
+        store.location()
+    );
     for (kind, c) in summary.rows() {
         if c.new + c.existing > 0 {
-            eprintln!("  {kind:<22} {:>9} new {:>9} already stored", c.new, c.existing);
+            eprintln!(
+                "  {kind:<22} {:>9} new {:>9} already stored",
+                c.new, c.existing
+            );
         }
     }
     Ok(())
@@ -159,14 +169,14 @@ async fn import_path(store: &dyn Store, path: &Path, quiet: bool) -> anyhow::Res
 async fn export(store: &dyn Store, format: ExportFormat, path: &Path) -> anyhow::Result<()> {
     let bundle = store.export().await?;
     match format {
-        ExportFormat::Csv => {
-            import::csv_bundle::write_dir(&bundle, path).with_context(|| format!("writing {}", path.display()))?
-        }
+        ExportFormat::Csv => import::csv_bundle::write_dir(&bundle, path)
+            .with_context(|| format!("writing {}", path.display()))?,
         ExportFormat::Json if path == Path::new("-") => {
             import::json_bundle::to_writer(&bundle, std::io::stdout().lock())?
         }
         ExportFormat::Json => {
-            let f = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+            let f = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
             let mut w = std::io::BufWriter::new(f);
             import::json_bundle::to_writer(&bundle, &mut w)?;
             std::io::Write::flush(&mut w)?;
@@ -219,7 +229,10 @@ async fn serve(store: Arc<dyn Store>, config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
     let addr = listener.local_addr()?;
-    eprintln!("renmai is serving on http://{addr}/ (store: {})", config.db.display());
+    eprintln!(
+        "renmai is serving on http://{addr}/ (store: {})",
+        config.db.display()
+    );
     axum::serve(listener, web::app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;

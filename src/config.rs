@@ -57,9 +57,15 @@ pub struct Config {
 impl Config {
     /// Layers: a flag or variable (`cli_*`, `Some` when given) beats the file,
     /// which beats the defaults.
-    pub fn resolve(file: FileConfig, cli_db: Option<PathBuf>, cli_addr: Option<SocketAddr>) -> Config {
+    pub fn resolve(
+        file: FileConfig,
+        cli_db: Option<PathBuf>,
+        cli_addr: Option<SocketAddr>,
+    ) -> Config {
         Config {
-            db: cli_db.or(file.db).unwrap_or_else(|| PathBuf::from(DEFAULT_DB)),
+            db: cli_db
+                .or(file.db)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DB)),
             addr: cli_addr
                 .or(file.addr)
                 .unwrap_or_else(|| DEFAULT_ADDR.parse().expect("valid default address")),
@@ -74,7 +80,11 @@ mod tests {
 
     #[test]
     fn layers_flags_over_file_over_defaults() {
-        let file = FileConfig::parse("db = \"/data/r.db\"\n[scoring]\nhalf_life_days = 30.0\n", "t.toml").unwrap();
+        let file = FileConfig::parse(
+            "db = \"/data/r.db\"\n[scoring]\nhalf_life_days = 30.0\n",
+            "t.toml",
+        )
+        .unwrap();
         let c = Config::resolve(file, None, None);
         assert_eq!(c.db, PathBuf::from("/data/r.db"));
         assert_eq!(c.addr.to_string(), DEFAULT_ADDR);
@@ -82,14 +92,20 @@ mod tests {
         assert_eq!(c.scoring.evidence_scale, 10.0, "unset keys keep defaults");
 
         let file = FileConfig::parse("db = \"/data/r.db\"", "t.toml").unwrap();
-        let c = Config::resolve(file, Some("x.db".into()), Some("0.0.0.0:9000".parse().unwrap()));
+        let c = Config::resolve(
+            file,
+            Some("x.db".into()),
+            Some("0.0.0.0:9000".parse().unwrap()),
+        );
         assert_eq!(c.db, PathBuf::from("x.db"));
         assert_eq!(c.addr.port(), 9000);
     }
 
     #[test]
     fn unknown_keys_are_errors() {
-        let err = FileConfig::parse("dbb = 1", "t.toml").unwrap_err().to_string();
+        let err = FileConfig::parse("dbb = 1", "t.toml")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("t.toml") && err.contains("dbb"), "{err}");
     }
 }

@@ -4,11 +4,11 @@
 //! stores, import and export, the HTTP server (JSON API and pages) and the CLI.
 
 pub mod bundle;
-pub mod import;
-pub mod store;
-pub mod validate;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod humanize;
+pub mod import;
+pub mod store;
+pub mod validate;
 pub mod web;

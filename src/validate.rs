@@ -152,7 +152,8 @@ pub fn wanted(bundle: &Bundle, known: &ExistingRefs) -> Wanted {
     let mut opps: HashSet<OpportunityId> = HashSet::new();
 
     let mut want_org = |id: &OrgId| {
-        if !org_ids.contains(id) && !known.orgs.contains_key(id) && !known.missing_orgs.contains(id) {
+        if !org_ids.contains(id) && !known.orgs.contains_key(id) && !known.missing_orgs.contains(id)
+        {
             orgs.insert(id.clone());
         }
     };
@@ -229,7 +230,8 @@ pub fn wanted(bundle: &Bundle, known: &ExistingRefs) -> Wanted {
     let person_orgs: Vec<OrgId> = known.people.values().map(|p| p.org.clone()).collect();
     let mut orgs2: HashSet<OrgId> = orgs;
     for o in person_orgs {
-        if !org_ids.contains(&o) && !known.orgs.contains_key(&o) && !known.missing_orgs.contains(&o) {
+        if !org_ids.contains(&o) && !known.orgs.contains_key(&o) && !known.missing_orgs.contains(&o)
+        {
             orgs2.insert(o);
         }
     }
@@ -248,7 +250,11 @@ pub fn wanted(bundle: &Bundle, known: &ExistingRefs) -> Wanted {
 pub const MAX_REPORTED_ERRORS: usize = 50;
 
 /// All the problems of a bundle, or `Ok` if it can be written as a whole.
-pub fn validate(bundle: &Bundle, src: &SourceMap, known: &ExistingRefs) -> Result<(), Vec<RecordError>> {
+pub fn validate(
+    bundle: &Bundle,
+    src: &SourceMap,
+    known: &ExistingRefs,
+) -> Result<(), Vec<RecordError>> {
     let mut errs: Vec<RecordError> = Vec::new();
     let mut push = |loc: Location, field: &str, value: &str, expected: String| {
         errs.push(RecordError {
@@ -262,20 +268,41 @@ pub fn validate(bundle: &Bundle, src: &SourceMap, known: &ExistingRefs) -> Resul
     // Duplicate ids inside the bundle.
     let mut org_of: HashMap<&OrgId, (Option<&OrgId>, bool)> = HashMap::new();
     for (i, o) in bundle.organizations.iter().enumerate() {
-        if org_of.insert(&o.id, (o.parent.as_ref(), o.is_ours)).is_some() {
-            push(at(&src.organizations, i), "org_id", o.id.as_str(), "an id not already used in this import".into());
+        if org_of
+            .insert(&o.id, (o.parent.as_ref(), o.is_ours))
+            .is_some()
+        {
+            push(
+                at(&src.organizations, i),
+                "org_id",
+                o.id.as_str(),
+                "an id not already used in this import".into(),
+            );
         }
     }
     let mut person_of: HashMap<&PersonId, (&OrgId, Option<&PersonId>)> = HashMap::new();
     let mut emails: HashMap<&str, &PersonId> = HashMap::new();
     for (i, p) in bundle.people.iter().enumerate() {
-        if person_of.insert(&p.id, (&p.org, p.reports_to.as_ref())).is_some() {
-            push(at(&src.people, i), "person_id", p.id.as_str(), "an id not already used in this import".into());
+        if person_of
+            .insert(&p.id, (&p.org, p.reports_to.as_ref()))
+            .is_some()
+        {
+            push(
+                at(&src.people, i),
+                "person_id",
+                p.id.as_str(),
+                "an id not already used in this import".into(),
+            );
         }
         for e in &p.emails {
             if let Some(other) = emails.insert(e.as_str(), &p.id) {
                 if other != &p.id {
-                    push(at(&src.people, i), "emails", e.as_str(), format!("an e-mail not already given to person {other}"));
+                    push(
+                        at(&src.people, i),
+                        "emails",
+                        e.as_str(),
+                        format!("an e-mail not already given to person {other}"),
+                    );
                 }
             }
         }
@@ -283,31 +310,60 @@ pub fn validate(bundle: &Bundle, src: &SourceMap, known: &ExistingRefs) -> Resul
     let mut interaction_ids = HashSet::new();
     for (i, x) in bundle.interactions.iter().enumerate() {
         if !interaction_ids.insert(&x.id) {
-            push(at(&src.interactions, i), "interaction_id", x.id.as_str(), "an id not already used in this import".into());
+            push(
+                at(&src.interactions, i),
+                "interaction_id",
+                x.id.as_str(),
+                "an id not already used in this import".into(),
+            );
         }
     }
     let mut opp_ids = HashSet::new();
     for (i, o) in bundle.opportunities.iter().enumerate() {
         if !opp_ids.insert(&o.id) {
-            push(at(&src.opportunities, i), "opportunity_id", o.id.as_str(), "an id not already used in this import".into());
+            push(
+                at(&src.opportunities, i),
+                "opportunity_id",
+                o.id.as_str(),
+                "an id not already used in this import".into(),
+            );
         }
     }
     let mut team_pairs = HashSet::new();
     for (i, t) in bundle.account_team.iter().enumerate() {
         if !team_pairs.insert((&t.org, &t.person)) {
-            push(at(&src.account_team, i), "person_id", t.person.as_str(), format!("one row per seller and account; {} is already on {}", t.person, t.org));
+            push(
+                at(&src.account_team, i),
+                "person_id",
+                t.person.as_str(),
+                format!(
+                    "one row per seller and account; {} is already on {}",
+                    t.person, t.org
+                ),
+            );
         }
     }
     let mut influence_pairs = HashSet::new();
     for (i, x) in bundle.influences.iter().enumerate() {
         if !influence_pairs.insert((&x.from, &x.to)) {
-            push(at(&src.influences, i), "influenced_id", x.to.as_str(), format!("one influence line per ordered pair; {} → {} is already given", x.from, x.to));
+            push(
+                at(&src.influences, i),
+                "influenced_id",
+                x.to.as_str(),
+                format!(
+                    "one influence line per ordered pair; {} → {} is already given",
+                    x.from, x.to
+                ),
+            );
         }
     }
 
     let org_exists = |id: &OrgId| org_of.contains_key(id) || known.orgs.contains_key(id);
     let org_is_ours = |id: &OrgId| {
-        org_of.get(id).map(|o| o.1).or_else(|| known.orgs.get(id).map(|o| o.is_ours))
+        org_of
+            .get(id)
+            .map(|o| o.1)
+            .or_else(|| known.orgs.get(id).map(|o| o.is_ours))
     };
     let person_org = |id: &PersonId| -> Option<OrgId> {
         person_of
@@ -315,16 +371,30 @@ pub fn validate(bundle: &Bundle, src: &SourceMap, known: &ExistingRefs) -> Resul
             .map(|p| p.0.clone())
             .or_else(|| known.people.get(id).map(|p| p.org.clone()))
     };
-    let no_person = |id: &PersonId| format!("the id of a person in this import or already stored (no person {id})");
+    let no_person = |id: &PersonId| {
+        format!("the id of a person in this import or already stored (no person {id})")
+    };
 
     for (i, o) in bundle.organizations.iter().enumerate() {
         if let Some(p) = &o.parent {
             if !org_exists(p) {
-                push(at(&src.organizations, i), "parent", p.as_str(), format!("the id of an organization in this import or already stored (no organization {p})"));
+                push(
+                    at(&src.organizations, i),
+                    "parent",
+                    p.as_str(),
+                    format!(
+                        "the id of an organization in this import or already stored (no organization {p})"
+                    ),
+                );
             }
         }
         if o.name.trim().is_empty() {
-            push(at(&src.organizations, i), "name", &o.name, "a non-empty name".into());
+            push(
+                at(&src.organizations, i),
+                "name",
+                &o.name,
+                "a non-empty name".into(),
+            );
         }
     }
     // Cycles in the organization tree: report each organization on a cycle.
@@ -342,7 +412,15 @@ pub fn validate(bundle: &Bundle, src: &SourceMap, known: &ExistingRefs) -> Resul
             if !seen.insert(c.clone()) {
                 if c == o.id {
                     let parent = o.parent.as_ref().map(|p| p.as_str()).unwrap_or("");
-                    push(at(&src.organizations, i), "parent", parent, format!("an organization tree without cycles; {} is its own ancestor", o.id));
+                    push(
+                        at(&src.organizations, i),
+                        "parent",
+                        parent,
+                        format!(
+                            "an organization tree without cycles; {} is its own ancestor",
+                            o.id
+                        ),
+                    );
                 }
                 break;
             }
@@ -352,17 +430,43 @@ pub fn validate(bundle: &Bundle, src: &SourceMap, known: &ExistingRefs) -> Resul
 
     for (i, p) in bundle.people.iter().enumerate() {
         if !org_exists(&p.org) {
-            push(at(&src.people, i), "org_id", p.org.as_str(), format!("the id of an organization in this import or already stored (no organization {})", p.org));
+            push(
+                at(&src.people, i),
+                "org_id",
+                p.org.as_str(),
+                format!(
+                    "the id of an organization in this import or already stored (no organization {})",
+                    p.org
+                ),
+            );
         }
         if p.name.trim().is_empty() {
-            push(at(&src.people, i), "name", &p.name, "a non-empty name".into());
+            push(
+                at(&src.people, i),
+                "name",
+                &p.name,
+                "a non-empty name".into(),
+            );
         }
         if let Some(m) = &p.reports_to {
             if m == &p.id {
-                push(at(&src.people, i), "reports_to", m.as_str(), "a manager other than the person".into());
+                push(
+                    at(&src.people, i),
+                    "reports_to",
+                    m.as_str(),
+                    "a manager other than the person".into(),
+                );
             } else if let Some(morg) = person_org(m) {
                 if morg != p.org {
-                    push(at(&src.people, i), "reports_to", m.as_str(), format!("a manager in the same organization ({}), not in {morg}", p.org));
+                    push(
+                        at(&src.people, i),
+                        "reports_to",
+                        m.as_str(),
+                        format!(
+                            "a manager in the same organization ({}), not in {morg}",
+                            p.org
+                        ),
+                    );
                 }
             } else {
                 push(at(&src.people, i), "reports_to", m.as_str(), no_person(m));
@@ -384,7 +488,15 @@ pub fn validate(bundle: &Bundle, src: &SourceMap, known: &ExistingRefs) -> Resul
             if !seen.insert(c.clone()) {
                 if c == p.id {
                     let boss = p.reports_to.as_ref().map(|m| m.as_str()).unwrap_or("");
-                    push(at(&src.people, i), "reports_to", boss, format!("reporting lines without cycles; {} reports (indirectly) to themself", p.id));
+                    push(
+                        at(&src.people, i),
+                        "reports_to",
+                        boss,
+                        format!(
+                            "reporting lines without cycles; {} reports (indirectly) to themself",
+                            p.id
+                        ),
+                    );
                 }
                 break;
             }
@@ -394,25 +506,62 @@ pub fn validate(bundle: &Bundle, src: &SourceMap, known: &ExistingRefs) -> Resul
 
     for (i, t) in bundle.account_team.iter().enumerate() {
         match org_is_ours(&t.org) {
-            None => push(at(&src.account_team, i), "org_id", t.org.as_str(), format!("the id of an organization in this import or already stored (no organization {})", t.org)),
-            Some(true) => push(at(&src.account_team, i), "org_id", t.org.as_str(), "a customer account, not our own company".into()),
+            None => push(
+                at(&src.account_team, i),
+                "org_id",
+                t.org.as_str(),
+                format!(
+                    "the id of an organization in this import or already stored (no organization {})",
+                    t.org
+                ),
+            ),
+            Some(true) => push(
+                at(&src.account_team, i),
+                "org_id",
+                t.org.as_str(),
+                "a customer account, not our own company".into(),
+            ),
             Some(false) => {}
         }
         match person_org(&t.person) {
-            None => push(at(&src.account_team, i), "person_id", t.person.as_str(), no_person(&t.person)),
-            Some(o) if org_is_ours(&o) != Some(true) => push(at(&src.account_team, i), "person_id", t.person.as_str(), format!("one of our people; {} works at {o}", t.person)),
+            None => push(
+                at(&src.account_team, i),
+                "person_id",
+                t.person.as_str(),
+                no_person(&t.person),
+            ),
+            Some(o) if org_is_ours(&o) != Some(true) => push(
+                at(&src.account_team, i),
+                "person_id",
+                t.person.as_str(),
+                format!("one of our people; {} works at {o}", t.person),
+            ),
             Some(_) => {}
         }
     }
 
     for (i, x) in bundle.interactions.iter().enumerate() {
         if let Err(e) = x.validate() {
-            let field = if e.to_string().starts_with("initiator") { "from_person" } else { "participants" };
-            push(at(&src.interactions, i), field, x.initiator.as_str(), e.to_string());
+            let field = if e.to_string().starts_with("initiator") {
+                "from_person"
+            } else {
+                "participants"
+            };
+            push(
+                at(&src.interactions, i),
+                field,
+                x.initiator.as_str(),
+                e.to_string(),
+            );
         }
         for p in &x.participants {
             if person_org(p).is_none() {
-                push(at(&src.interactions, i), "participants", p.as_str(), no_person(p));
+                push(
+                    at(&src.interactions, i),
+                    "participants",
+                    p.as_str(),
+                    no_person(p),
+                );
             }
         }
     }
@@ -424,12 +573,21 @@ pub fn validate(bundle: &Bundle, src: &SourceMap, known: &ExistingRefs) -> Resul
             }
         }
         if x.from == x.to {
-            push(at(&src.influences, i), "influenced_id", x.to.as_str(), "someone other than the influencer".into());
+            push(
+                at(&src.influences, i),
+                "influenced_id",
+                x.to.as_str(),
+                "someone other than the influencer".into(),
+            );
         }
     }
 
     for (i, a) in bundle.assessments.iter().enumerate() {
-        for (field, p) in [("from_person", Some(&a.from)), ("to_person", Some(&a.to)), ("by_person", a.by.as_ref())] {
+        for (field, p) in [
+            ("from_person", Some(&a.from)),
+            ("to_person", Some(&a.to)),
+            ("by_person", a.by.as_ref()),
+        ] {
             if let Some(p) = p {
                 if person_org(p).is_none() {
                     push(at(&src.assessments, i), field, p.as_str(), no_person(p));
@@ -437,31 +595,67 @@ pub fn validate(bundle: &Bundle, src: &SourceMap, known: &ExistingRefs) -> Resul
             }
         }
         if a.from == a.to {
-            push(at(&src.assessments, i), "to_person", a.to.as_str(), "someone other than from_person".into());
+            push(
+                at(&src.assessments, i),
+                "to_person",
+                a.to.as_str(),
+                "someone other than from_person".into(),
+            );
         }
     }
 
     for (i, o) in bundle.opportunities.iter().enumerate() {
         if !org_exists(&o.account) {
-            push(at(&src.opportunities, i), "account_id", o.account.as_str(), format!("the id of an organization in this import or already stored (no organization {})", o.account));
+            push(
+                at(&src.opportunities, i),
+                "account_id",
+                o.account.as_str(),
+                format!(
+                    "the id of an organization in this import or already stored (no organization {})",
+                    o.account
+                ),
+            );
         }
         if let Some(p) = &o.owner {
             if person_org(p).is_none() {
-                push(at(&src.opportunities, i), "owner_id", p.as_str(), no_person(p));
+                push(
+                    at(&src.opportunities, i),
+                    "owner_id",
+                    p.as_str(),
+                    no_person(p),
+                );
             }
         }
         if let Some(a) = o.amount {
             if !a.is_finite() || a < 0.0 {
-                push(at(&src.opportunities, i), "amount", &a.to_string(), "a non-negative amount".into());
+                push(
+                    at(&src.opportunities, i),
+                    "amount",
+                    &a.to_string(),
+                    "a non-negative amount".into(),
+                );
             }
         }
     }
     for (i, c) in bundle.opportunity_contacts.iter().enumerate() {
         if !opp_ids.contains(&c.opportunity) && !known.opportunities.contains(&c.opportunity) {
-            push(at(&src.opportunity_contacts, i), "opportunity_id", c.opportunity.as_str(), format!("the id of an opportunity in this import or already stored (no opportunity {})", c.opportunity));
+            push(
+                at(&src.opportunity_contacts, i),
+                "opportunity_id",
+                c.opportunity.as_str(),
+                format!(
+                    "the id of an opportunity in this import or already stored (no opportunity {})",
+                    c.opportunity
+                ),
+            );
         }
         if person_org(&c.person).is_none() {
-            push(at(&src.opportunity_contacts, i), "person_id", c.person.as_str(), no_person(&c.person));
+            push(
+                at(&src.opportunity_contacts, i),
+                "person_id",
+                c.person.as_str(),
+                no_person(&c.person),
+            );
         }
     }
 
@@ -512,7 +706,10 @@ mod tests {
             ..Default::default()
         };
         let errs = check(&b).unwrap_err();
-        assert!(errs.iter().any(|e| e.expected.contains("without cycles")), "{errs:?}");
+        assert!(
+            errs.iter().any(|e| e.expected.contains("without cycles")),
+            "{errs:?}"
+        );
     }
 
     #[test]
@@ -523,7 +720,11 @@ mod tests {
             ..Default::default()
         };
         let errs = check(&b).unwrap_err();
-        assert!(errs.iter().any(|e| e.field == "reports_to" && e.expected.contains("cycles")), "{errs:?}");
+        assert!(
+            errs.iter()
+                .any(|e| e.field == "reports_to" && e.expected.contains("cycles")),
+            "{errs:?}"
+        );
     }
 
     #[test]
@@ -549,10 +750,19 @@ mod tests {
             ..Default::default()
         };
         let mut known = ExistingRefs::default();
-        known.orgs.insert(OrgId::parse("zz").unwrap(), ExistingOrg { parent: None, is_ours: false });
+        known.orgs.insert(
+            OrgId::parse("zz").unwrap(),
+            ExistingOrg {
+                parent: None,
+                is_ours: false,
+            },
+        );
         known.people.insert(
             PersonId::parse("9").unwrap(),
-            ExistingPerson { org: OrgId::parse("zz").unwrap(), reports_to: None },
+            ExistingPerson {
+                org: OrgId::parse("zz").unwrap(),
+                reports_to: None,
+            },
         );
         assert!(validate(&b, &SourceMap::synthetic("t", &b), &known).is_ok());
     }

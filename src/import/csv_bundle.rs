@@ -27,7 +27,16 @@ const ORGANIZATIONS: Spec = Spec {
 const PEOPLE: Spec = Spec {
     file: "people.csv",
     required: &["person_id", "org_id", "name"],
-    optional: &["title", "level", "department", "role", "reports_to", "attitude", "emails", "external_ids"],
+    optional: &[
+        "title",
+        "level",
+        "department",
+        "role",
+        "reports_to",
+        "attitude",
+        "emails",
+        "external_ids",
+    ],
 };
 const ACCOUNT_TEAM: Spec = Spec {
     file: "account_team.csv",
@@ -36,7 +45,13 @@ const ACCOUNT_TEAM: Spec = Spec {
 };
 const INTERACTIONS: Spec = Spec {
     file: "interactions.csv",
-    required: &["interaction_id", "from_person", "to_person", "kind", "timestamp"],
+    required: &[
+        "interaction_id",
+        "from_person",
+        "to_person",
+        "kind",
+        "timestamp",
+    ],
     optional: &["direction", "other_participants"],
 };
 const INFLUENCES: Spec = Spec {
@@ -57,7 +72,13 @@ const OPPORTUNITIES: Spec = Spec {
 const OPPORTUNITY_CONTACTS: Spec = Spec {
     file: "opportunity_contacts.csv",
     required: &["opportunity_id", "person_id"],
-    optional: &["role", "attitude", "solution_acceptance", "price_acceptance", "assessed_at"],
+    optional: &[
+        "role",
+        "attitude",
+        "solution_acceptance",
+        "price_acceptance",
+        "assessed_at",
+    ],
 };
 
 /// The files that make a folder a CSV bundle; the others are optional.
@@ -78,7 +99,10 @@ struct Row<'a> {
 
 impl Row<'_> {
     fn raw(&self, col: &str) -> &str {
-        self.cols.get(col).and_then(|&i| self.rec.get(i)).unwrap_or("")
+        self.cols
+            .get(col)
+            .and_then(|&i| self.rec.get(i))
+            .unwrap_or("")
     }
 
     fn opt_str(&self, col: &str) -> Option<String> {
@@ -104,7 +128,11 @@ impl Row<'_> {
     }
 
     /// Parses a required value; `None` (with an error recorded) when bad.
-    fn req<T>(&mut self, col: &str, parse: impl FnOnce(&str) -> Result<T, ModelError>) -> Option<T> {
+    fn req<T>(
+        &mut self,
+        col: &str,
+        parse: impl FnOnce(&str) -> Result<T, ModelError>,
+    ) -> Option<T> {
         let v = self.raw(col).to_owned();
         match parse(&v) {
             Ok(x) => Some(x),
@@ -116,7 +144,11 @@ impl Row<'_> {
     }
 
     /// Parses an optional value: empty means `None`.
-    fn opt<T>(&mut self, col: &str, parse: impl FnOnce(&str) -> Result<T, ModelError>) -> Result<Option<T>, ()> {
+    fn opt<T>(
+        &mut self,
+        col: &str,
+        parse: impl FnOnce(&str) -> Result<T, ModelError>,
+    ) -> Result<Option<T>, ()> {
         let v = self.raw(col).to_owned();
         if v.trim().is_empty() {
             return Ok(None);
@@ -191,10 +223,7 @@ fn read_file(
         .flexible(true)
         .from_reader(BufReader::with_capacity(1 << 20, file));
     let file_name = path.display().to_string();
-    let headers = rdr
-        .headers()
-        .map_err(|e| csv_error(&file_name, e))?
-        .clone();
+    let headers = rdr.headers().map_err(|e| csv_error(&file_name, e))?.clone();
     let mut cols: HashMap<&'static str, usize> = HashMap::new();
     for (i, h) in headers.iter().enumerate() {
         let h = h.trim().trim_start_matches('\u{feff}');
@@ -202,7 +231,10 @@ fn read_file(
         match known {
             Some(c) => {
                 if cols.insert(c, i).is_some() {
-                    return Err(header_error(&file_name, format!("column `{h}` appears twice")));
+                    return Err(header_error(
+                        &file_name,
+                        format!("column `{h}` appears twice"),
+                    ));
                 }
             }
             None => {
@@ -216,7 +248,10 @@ fn read_file(
     }
     for c in spec.required {
         if !cols.contains_key(c) {
-            return Err(header_error(&file_name, format!("missing required column `{c}`")));
+            return Err(header_error(
+                &file_name,
+                format!("missing required column `{c}`"),
+            ));
         }
     }
     let width = headers.len();
@@ -271,7 +306,9 @@ fn header_error(file: &str, reason: String) -> ImportError {
 fn csv_error(file: &str, e: csv::Error) -> ImportError {
     let line = e.position().map(|p| p.line()).unwrap_or(0);
     let reason = match e.kind() {
-        csv::ErrorKind::Utf8 { .. } => "text in UTF-8 (this row has bytes that are not UTF-8)".to_owned(),
+        csv::ErrorKind::Utf8 { .. } => {
+            "text in UTF-8 (this row has bytes that are not UTF-8)".to_owned()
+        }
         _ => format!("well-formed CSV ({e})"),
     };
     ImportError::Invalid(vec![RecordError {
@@ -316,9 +353,15 @@ pub fn read_dir(dir: &Path) -> Result<(Bundle, SourceMap), ImportError> {
         let id = r.req("person_id", PersonId::parse);
         let org = r.req("org_id", OrgId::parse);
         let name = r.req_str("name");
-        let level = r.opt("level", Level::parse).map(|l| l.unwrap_or(Level::UNKNOWN));
-        let role = r.opt("role", BuyingRole::parse_optional).map(Option::flatten);
-        let attitude = r.opt("attitude", Attitude::parse_optional).map(Option::flatten);
+        let level = r
+            .opt("level", Level::parse)
+            .map(|l| l.unwrap_or(Level::UNKNOWN));
+        let role = r
+            .opt("role", BuyingRole::parse_optional)
+            .map(Option::flatten);
+        let attitude = r
+            .opt("attitude", Attitude::parse_optional)
+            .map(Option::flatten);
         let reports_to = r.opt("reports_to", PersonId::parse);
         let emails = r.list("emails", Email::parse);
         let external_ids = r.list("external_ids", ExternalId::parse);
@@ -379,9 +422,16 @@ pub fn read_dir(dir: &Path) -> Result<(Bundle, SourceMap), ImportError> {
         let from = r.req("influencer_id", PersonId::parse);
         let to = r.req("influenced_id", PersonId::parse);
         let strength = r.req("strength", Strength::parse);
-        let kind = r.opt("kind", InfluenceKind::parse).map(|k| k.unwrap_or(InfluenceKind::Other));
+        let kind = r
+            .opt("kind", InfluenceKind::parse)
+            .map(|k| k.unwrap_or(InfluenceKind::Other));
         if let (Some(from), Some(to), Some(strength), Ok(kind)) = (from, to, strength, kind) {
-            b.influences.push(Influence { from, to, kind, strength });
+            b.influences.push(Influence {
+                from,
+                to,
+                kind,
+                strength,
+            });
             src.influences.push(r.loc.clone());
         }
     })?;
@@ -393,7 +443,13 @@ pub fn read_dir(dir: &Path) -> Result<(Bundle, SourceMap), ImportError> {
         let at = r.req("assessed_at", Timestamp::parse);
         let by = r.opt("by_person", PersonId::parse);
         if let (Some(from), Some(to), Some(level), Some(at), Ok(by)) = (from, to, level, at, by) {
-            b.assessments.push(Assessment { from, to, level, at, by });
+            b.assessments.push(Assessment {
+                from,
+                to,
+                level,
+                at,
+                by,
+            });
             src.assessments.push(r.loc.clone());
         }
     })?;
@@ -426,14 +482,24 @@ pub fn read_dir(dir: &Path) -> Result<(Bundle, SourceMap), ImportError> {
     read_file(dir, &OPPORTUNITY_CONTACTS, &mut errors, |mut r| {
         let opportunity = r.req("opportunity_id", OpportunityId::parse);
         let person = r.req("person_id", PersonId::parse);
-        let role = r.opt("role", BuyingRole::parse_optional).map(Option::flatten);
-        let attitude = r.opt("attitude", Attitude::parse_optional).map(Option::flatten);
+        let role = r
+            .opt("role", BuyingRole::parse_optional)
+            .map(Option::flatten);
+        let attitude = r
+            .opt("attitude", Attitude::parse_optional)
+            .map(Option::flatten);
         let solution_acceptance = r.opt("solution_acceptance", Acceptance::parse);
         let price_acceptance = r.opt("price_acceptance", Acceptance::parse);
         let at = r.opt("assessed_at", Timestamp::parse);
-        if let (Some(opportunity), Some(person), Ok(role), Ok(attitude), Ok(sa), Ok(pa), Ok(at)) =
-            (opportunity, person, role, attitude, solution_acceptance, price_acceptance, at)
-        {
+        if let (Some(opportunity), Some(person), Ok(role), Ok(attitude), Ok(sa), Ok(pa), Ok(at)) = (
+            opportunity,
+            person,
+            role,
+            attitude,
+            solution_acceptance,
+            price_acceptance,
+            at,
+        ) {
             b.opportunity_contacts.push(OpportunityContact {
                 opportunity,
                 person,
@@ -459,7 +525,10 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
 }
 
 fn joined<T: ToString>(v: &[T]) -> String {
-    v.iter().map(ToString::to_string).collect::<Vec<_>>().join(";")
+    v.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 /// Writes a bundle as a CSV folder that [`read_dir`] reads back to the same data.
@@ -510,9 +579,18 @@ pub fn write_dir(bundle: &Bundle, dir: &Path) -> std::io::Result<()> {
     let mut w = open(&INTERACTIONS)?;
     for i in &bundle.interactions {
         // from_person is the initiator; to_person the first other participant.
-        let others: Vec<&PersonId> = i.participants.iter().filter(|p| **p != i.initiator).collect();
+        let others: Vec<&PersonId> = i
+            .participants
+            .iter()
+            .filter(|p| **p != i.initiator)
+            .collect();
         let to = others.first().map(|p| p.as_str()).unwrap_or("");
-        let rest = others.iter().skip(1).map(|p| p.as_str()).collect::<Vec<_>>().join(";");
+        let rest = others
+            .iter()
+            .skip(1)
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join(";");
         w.write_record([
             i.id.as_str(),
             i.initiator.as_str(),

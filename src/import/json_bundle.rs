@@ -8,7 +8,6 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-
 use crate::bundle::{Bundle, JSON_FORMAT, JSON_VERSION};
 use crate::import::ImportError;
 use crate::validate::{Location, RecordError, SourceMap};
@@ -61,7 +60,13 @@ pub fn looks_like_json(path: &Path) -> std::io::Result<bool> {
     Ok(head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'))
 }
 
-fn invalid(file: &str, line: u64, path: Option<String>, field: &str, expected: String) -> ImportError {
+fn invalid(
+    file: &str,
+    line: u64,
+    path: Option<String>,
+    field: &str,
+    expected: String,
+) -> ImportError {
     ImportError::Invalid(vec![RecordError {
         location: Location {
             file: file.to_owned(),
@@ -82,18 +87,41 @@ pub fn parse(text: &str, file: &str) -> Result<(Bundle, SourceMap), ImportError>
     let doc: Document = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let field = path.rsplit('.').next().unwrap_or("").trim_end_matches(']').to_owned();
-        let pointer = Some(format!("/{}", path.replace('.', "/").replace(['[', ']'], "/").replace("//", "/").trim_matches('/')));
+        let field = path
+            .rsplit('.')
+            .next()
+            .unwrap_or("")
+            .trim_end_matches(']')
+            .to_owned();
+        let pointer = Some(format!(
+            "/{}",
+            path.replace('.', "/")
+                .replace(['[', ']'], "/")
+                .replace("//", "/")
+                .trim_matches('/')
+        ));
         let msg = inner.to_string();
         // serde_json appends " at line L column C"; keep the line in the location.
         let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
         invalid(file, inner.line() as u64, pointer, &field, msg)
     })?;
     if doc.format != JSON_FORMAT {
-        return Err(invalid(file, 0, Some("/format".into()), "format", format!("\"{JSON_FORMAT}\"")));
+        return Err(invalid(
+            file,
+            0,
+            Some("/format".into()),
+            "format",
+            format!("\"{JSON_FORMAT}\""),
+        ));
     }
     if doc.version != JSON_VERSION {
-        return Err(invalid(file, 0, Some("/version".into()), "version", format!("version {JSON_VERSION}")));
+        return Err(invalid(
+            file,
+            0,
+            Some("/version".into()),
+            "version",
+            format!("version {JSON_VERSION}"),
+        ));
     }
     let bundle = Bundle::from(doc);
     let src = SourceMap::synthetic(file, &bundle);
@@ -151,7 +179,9 @@ mod tests {
 
     #[test]
     fn wrong_format_tag() {
-        let err = parse(r#"{"format":"x","version":1}"#, "b.json").unwrap_err().to_string();
+        let err = parse(r#"{"format":"x","version":1}"#, "b.json")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("renmai-bundle"), "{err}");
     }
 }

@@ -31,7 +31,10 @@ fn format_record_errors(errs: &[RecordError]) -> String {
         s.push_str(&e.to_string());
     }
     if errs.len() > MAX_REPORTED_ERRORS {
-        s.push_str(&format!("\n  … and {} more", errs.len() - MAX_REPORTED_ERRORS));
+        s.push_str(&format!(
+            "\n  … and {} more",
+            errs.len() - MAX_REPORTED_ERRORS
+        ));
     }
     s
 }

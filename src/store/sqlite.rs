@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use renmai_graph::*;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
+};
 
 use super::{
     AccountSummary, Counts, ImportSummary, PersonRecord, Progress, Stats, Store, StoreError,
@@ -142,7 +144,8 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
+    let version: usize =
+        conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
     if version > MIGRATIONS.len() {
         return Err(StoreError::Backend(format!(
             "the database has schema version {version}, newer than this renmai knows ({}); upgrade renmai",
@@ -167,7 +170,10 @@ impl SqliteStore {
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             if !dir.exists() {
-                return Err(open_err(&format!("the folder {} does not exist", dir.display())));
+                return Err(open_err(&format!(
+                    "the folder {} does not exist",
+                    dir.display()
+                )));
             }
         }
         let mut conn = Connection::open(path).map_err(|e| open_err(&e))?;
@@ -186,7 +192,9 @@ impl SqliteStore {
         }
         let conn = Connection::open_with_flags(
             path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
         )?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         Ok(conn)
@@ -219,7 +227,9 @@ impl SqliteStore {
     ) -> Result<T, StoreError> {
         let writer = self.writer.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = writer.lock().map_err(|_| StoreError::Backend("writer poisoned".into()))?;
+            let mut conn = writer
+                .lock()
+                .map_err(|_| StoreError::Backend("writer poisoned".into()))?;
             f(&mut conn)
         })
         .await
@@ -230,7 +240,8 @@ impl SqliteStore {
 /// Looks up the stored records a bundle refers to until nothing more is wanted.
 fn resolve_refs(tx: &Transaction<'_>, bundle: &Bundle) -> Result<ExistingRefs, StoreError> {
     let mut known = ExistingRefs::default();
-    let mut org_q = tx.prepare_cached("SELECT parent_id, is_ours FROM organizations WHERE id = ?1")?;
+    let mut org_q =
+        tx.prepare_cached("SELECT parent_id, is_ours FROM organizations WHERE id = ?1")?;
     let mut person_q = tx.prepare_cached("SELECT org_id, reports_to FROM people WHERE id = ?1")?;
     let mut opp_q = tx.prepare_cached("SELECT 1 FROM opportunities WHERE id = ?1")?;
     loop {
@@ -240,7 +251,9 @@ fn resolve_refs(tx: &Transaction<'_>, bundle: &Bundle) -> Result<ExistingRefs, S
         }
         for id in w.orgs {
             let row = org_q
-                .query_row([id.as_str()], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, bool>(1)?)))
+                .query_row([id.as_str()], |r| {
+                    Ok((r.get::<_, Option<String>>(0)?, r.get::<_, bool>(1)?))
+                })
                 .optional()?;
             match row {
                 Some((parent, is_ours)) => {
@@ -254,7 +267,9 @@ fn resolve_refs(tx: &Transaction<'_>, bundle: &Bundle) -> Result<ExistingRefs, S
         }
         for id in w.people {
             let row = person_q
-                .query_row([id.as_str()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))
+                .query_row([id.as_str()], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+                })
                 .optional()?;
             match row {
                 Some((org, boss)) => {
@@ -280,7 +295,12 @@ fn corrupt(e: ModelError) -> StoreError {
 }
 
 /// Inserts a row or, when its key exists, updates it; says which happened.
-fn upsert(insert: &mut rusqlite::CachedStatement<'_>, update: &mut rusqlite::CachedStatement<'_>, p: &[&dyn rusqlite::ToSql], c: &mut Counts) -> rusqlite::Result<()> {
+fn upsert(
+    insert: &mut rusqlite::CachedStatement<'_>,
+    update: &mut rusqlite::CachedStatement<'_>,
+    p: &[&dyn rusqlite::ToSql],
+    c: &mut Counts,
+) -> rusqlite::Result<()> {
     if insert.execute(p)? == 1 {
         c.new += 1;
     } else {
@@ -292,7 +312,11 @@ fn upsert(insert: &mut rusqlite::CachedStatement<'_>, update: &mut rusqlite::Cac
 
 const PROGRESS_STEP: u64 = 10_000;
 
-fn write_bundle(tx: &Transaction<'_>, b: &Bundle, progress: &dyn Progress) -> Result<ImportSummary, StoreError> {
+fn write_bundle(
+    tx: &Transaction<'_>,
+    b: &Bundle,
+    progress: &dyn Progress,
+) -> Result<ImportSummary, StoreError> {
     let mut s = ImportSummary::default();
     let mut done = 0u64;
     let tick = |n: &mut u64| {
@@ -307,7 +331,20 @@ fn write_bundle(tx: &Transaction<'_>, b: &Bundle, progress: &dyn Progress) -> Re
         let mut upd = tx.prepare_cached("UPDATE organizations SET name = ?2, industry = ?3, region = ?4, tier = ?5, is_ours = ?6, parent_id = ?7 WHERE id = ?1")?;
         for o in &b.organizations {
             let parent = o.parent.as_ref().map(|p| p.as_str());
-            upsert(&mut ins, &mut upd, params![o.id.as_str(), o.name, o.industry, o.region, o.tier, o.is_ours, parent], &mut s.organizations)?;
+            upsert(
+                &mut ins,
+                &mut upd,
+                params![
+                    o.id.as_str(),
+                    o.name,
+                    o.industry,
+                    o.region,
+                    o.tier,
+                    o.is_ours,
+                    parent
+                ],
+                &mut s.organizations,
+            )?;
             tick(&mut done);
         }
     }
@@ -315,7 +352,8 @@ fn write_bundle(tx: &Transaction<'_>, b: &Bundle, progress: &dyn Progress) -> Re
         let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO people (id, org_id, name, title, department, level, reports_to, role, attitude) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?;
         let mut upd = tx.prepare_cached("UPDATE people SET org_id = ?2, name = ?3, title = ?4, department = ?5, level = ?6, reports_to = ?7, role = ?8, attitude = ?9 WHERE id = ?1")?;
         let mut del_emails = tx.prepare_cached("DELETE FROM person_emails WHERE person_id = ?1")?;
-        let mut del_ext = tx.prepare_cached("DELETE FROM person_external_ids WHERE person_id = ?1")?;
+        let mut del_ext =
+            tx.prepare_cached("DELETE FROM person_external_ids WHERE person_id = ?1")?;
         let mut ins_email = tx.prepare_cached("INSERT INTO person_emails (email, person_id) VALUES (?1, ?2) ON CONFLICT (email) DO UPDATE SET person_id = excluded.person_id")?;
         let mut ins_ext = tx.prepare_cached("INSERT INTO person_external_ids (system, ext_id, person_id) VALUES (?1, ?2, ?3) ON CONFLICT (system, ext_id) DO UPDATE SET person_id = excluded.person_id")?;
         for p in &b.people {
@@ -350,23 +388,42 @@ fn write_bundle(tx: &Transaction<'_>, b: &Bundle, progress: &dyn Progress) -> Re
         }
     }
     {
-        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO account_team (org_id, person_id, role) VALUES (?1, ?2, ?3)")?;
-        let mut upd = tx.prepare_cached("UPDATE account_team SET role = ?3 WHERE org_id = ?1 AND person_id = ?2")?;
+        let mut ins = tx.prepare_cached(
+            "INSERT OR IGNORE INTO account_team (org_id, person_id, role) VALUES (?1, ?2, ?3)",
+        )?;
+        let mut upd = tx.prepare_cached(
+            "UPDATE account_team SET role = ?3 WHERE org_id = ?1 AND person_id = ?2",
+        )?;
         for t in &b.account_team {
-            upsert(&mut ins, &mut upd, params![t.org.as_str(), t.person.as_str(), t.role.as_str()], &mut s.account_team)?;
+            upsert(
+                &mut ins,
+                &mut upd,
+                params![t.org.as_str(), t.person.as_str(), t.role.as_str()],
+                &mut s.account_team,
+            )?;
             tick(&mut done);
         }
     }
     {
         let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO interactions (id, kind, at, initiator_id) VALUES (?1, ?2, ?3, ?4)")?;
-        let mut upd = tx.prepare_cached("UPDATE interactions SET kind = ?2, at = ?3, initiator_id = ?4 WHERE id = ?1")?;
-        let mut del_part = tx.prepare_cached("DELETE FROM interaction_participants WHERE interaction_id = ?1")?;
-        let mut ins_part = tx.prepare_cached("INSERT INTO interaction_participants (interaction_id, person_id) VALUES (?1, ?2)")?;
+        let mut upd = tx.prepare_cached(
+            "UPDATE interactions SET kind = ?2, at = ?3, initiator_id = ?4 WHERE id = ?1",
+        )?;
+        let mut del_part =
+            tx.prepare_cached("DELETE FROM interaction_participants WHERE interaction_id = ?1")?;
+        let mut ins_part = tx.prepare_cached(
+            "INSERT INTO interaction_participants (interaction_id, person_id) VALUES (?1, ?2)",
+        )?;
         let mut last_at: HashMap<&PersonId, i64> = HashMap::new();
         for i in &b.interactions {
             let before = s.interactions.existing;
             let at = i.at.epoch_seconds();
-            upsert(&mut ins, &mut upd, params![i.id.as_str(), i.kind.as_str(), at, i.initiator.as_str()], &mut s.interactions)?;
+            upsert(
+                &mut ins,
+                &mut upd,
+                params![i.id.as_str(), i.kind.as_str(), at, i.initiator.as_str()],
+                &mut s.interactions,
+            )?;
             if s.interactions.existing > before {
                 del_part.execute([i.id.as_str()])?;
             }
@@ -377,16 +434,30 @@ fn write_bundle(tx: &Transaction<'_>, b: &Bundle, progress: &dyn Progress) -> Re
             }
             tick(&mut done);
         }
-        let mut upd_last = tx.prepare_cached("UPDATE people SET last_at = max(coalesce(last_at, ?2), ?2) WHERE id = ?1")?;
+        let mut upd_last = tx.prepare_cached(
+            "UPDATE people SET last_at = max(coalesce(last_at, ?2), ?2) WHERE id = ?1",
+        )?;
         for (p, at) in last_at {
             upd_last.execute(params![p.as_str(), at])?;
         }
     }
     {
         let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO influences (from_id, to_id, kind, strength) VALUES (?1, ?2, ?3, ?4)")?;
-        let mut upd = tx.prepare_cached("UPDATE influences SET kind = ?3, strength = ?4 WHERE from_id = ?1 AND to_id = ?2")?;
+        let mut upd = tx.prepare_cached(
+            "UPDATE influences SET kind = ?3, strength = ?4 WHERE from_id = ?1 AND to_id = ?2",
+        )?;
         for x in &b.influences {
-            upsert(&mut ins, &mut upd, params![x.from.as_str(), x.to.as_str(), x.kind.as_str(), x.strength.get()], &mut s.influences)?;
+            upsert(
+                &mut ins,
+                &mut upd,
+                params![
+                    x.from.as_str(),
+                    x.to.as_str(),
+                    x.kind.as_str(),
+                    x.strength.get()
+                ],
+                &mut s.influences,
+            )?;
             tick(&mut done);
         }
     }
@@ -394,7 +465,18 @@ fn write_bundle(tx: &Transaction<'_>, b: &Bundle, progress: &dyn Progress) -> Re
         let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO assessments (from_id, to_id, at, level, by_id) VALUES (?1, ?2, ?3, ?4, ?5)")?;
         let mut upd = tx.prepare_cached("UPDATE assessments SET level = ?4, by_id = ?5 WHERE from_id = ?1 AND to_id = ?2 AND at = ?3")?;
         for a in &b.assessments {
-            upsert(&mut ins, &mut upd, params![a.from.as_str(), a.to.as_str(), a.at.epoch_seconds(), a.level.get(), a.by.as_ref().map(|p| p.as_str())], &mut s.assessments)?;
+            upsert(
+                &mut ins,
+                &mut upd,
+                params![
+                    a.from.as_str(),
+                    a.to.as_str(),
+                    a.at.epoch_seconds(),
+                    a.level.get(),
+                    a.by.as_ref().map(|p| p.as_str())
+                ],
+                &mut s.assessments,
+            )?;
             tick(&mut done);
         }
     }
@@ -458,17 +540,48 @@ fn parsed<T>(v: ModelResult<T>) -> Result<T, StoreError> {
 }
 type ModelResult<T> = Result<T, ModelError>;
 
-fn opt_parsed<T>(v: Option<String>, f: impl Fn(&str) -> ModelResult<T>) -> Result<Option<T>, StoreError> {
+fn opt_parsed<T>(
+    v: Option<String>,
+    f: impl Fn(&str) -> ModelResult<T>,
+) -> Result<Option<T>, StoreError> {
     v.map(|s| f(&s)).transpose().map_err(corrupt)
 }
 
 const ORG_COLS: &str = "id, name, industry, region, tier, is_ours, parent_id";
 
-fn org_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, Option<String>, Option<String>, Option<String>, bool, Option<String>)> {
-    Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?, col(r, 3)?, col(r, 4)?, col(r, 5)?, col(r, 6)?))
+fn org_from_row(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    bool,
+    Option<String>,
+)> {
+    Ok((
+        col(r, 0)?,
+        col(r, 1)?,
+        col(r, 2)?,
+        col(r, 3)?,
+        col(r, 4)?,
+        col(r, 5)?,
+        col(r, 6)?,
+    ))
 }
 
-fn make_org(t: (String, String, Option<String>, Option<String>, Option<String>, bool, Option<String>)) -> Result<Organization, StoreError> {
+fn make_org(
+    t: (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        bool,
+        Option<String>,
+    ),
+) -> Result<Organization, StoreError> {
     Ok(Organization {
         id: parsed(OrgId::try_from(t.0))?,
         name: t.1,
@@ -480,12 +593,33 @@ fn make_org(t: (String, String, Option<String>, Option<String>, Option<String>, 
     })
 }
 
-const PERSON_COLS: &str = "p.id, p.org_id, p.name, p.title, p.department, p.level, p.reports_to, p.role, p.attitude";
+const PERSON_COLS: &str =
+    "p.id, p.org_id, p.name, p.title, p.department, p.level, p.reports_to, p.role, p.attitude";
 
-type PersonRow = (String, String, String, Option<String>, Option<String>, u8, Option<String>, Option<String>, Option<String>);
+type PersonRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    u8,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 fn person_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PersonRow> {
-    Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?, col(r, 3)?, col(r, 4)?, col(r, 5)?, col(r, 6)?, col(r, 7)?, col(r, 8)?))
+    Ok((
+        col(r, 0)?,
+        col(r, 1)?,
+        col(r, 2)?,
+        col(r, 3)?,
+        col(r, 4)?,
+        col(r, 5)?,
+        col(r, 6)?,
+        col(r, 7)?,
+        col(r, 8)?,
+    ))
 }
 
 fn make_person(t: PersonRow) -> Result<Person, StoreError> {
@@ -506,20 +640,30 @@ fn make_person(t: PersonRow) -> Result<Person, StoreError> {
 
 /// Reads people selected by `sql` (which must select [`PERSON_COLS`] from `people p`),
 /// with their e-mails and external ids.
-fn load_people(conn: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Person>, StoreError> {
+fn load_people(
+    conn: &Connection,
+    sql: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<Person>, StoreError> {
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(args, person_from_row)?;
     let mut people = Vec::new();
     for r in rows {
         people.push(make_person(r?)?);
     }
-    let mut emails = conn.prepare_cached("SELECT email FROM person_emails WHERE person_id = ?1 ORDER BY email")?;
+    let mut emails =
+        conn.prepare_cached("SELECT email FROM person_emails WHERE person_id = ?1 ORDER BY email")?;
     let mut exts = conn.prepare_cached("SELECT system, ext_id FROM person_external_ids WHERE person_id = ?1 ORDER BY system, ext_id")?;
     for p in &mut people {
         for e in emails.query_map([p.id.as_str()], |r| r.get::<_, String>(0))? {
             p.emails.push(parsed(Email::parse(&e?))?);
         }
-        for x in exts.query_map([p.id.as_str()], |r| Ok(ExternalId { system: r.get(0)?, id: r.get(1)? }))? {
+        for x in exts.query_map([p.id.as_str()], |r| {
+            Ok(ExternalId {
+                system: r.get(0)?,
+                id: r.get(1)?,
+            })
+        })? {
             p.external_ids.push(x?);
         }
     }
@@ -528,7 +672,11 @@ fn load_people(conn: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> R
 
 /// Reads interactions selected by `sql` (ids), with participants: the
 /// initiator first, the others by id.
-fn load_interactions(conn: &Connection, ids_sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Interaction>, StoreError> {
+fn load_interactions(
+    conn: &Connection,
+    ids_sql: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<Interaction>, StoreError> {
     let sql = format!(
         "SELECT i.id, i.kind, i.at, i.initiator_id, ip.person_id FROM interactions i \
          JOIN interaction_participants ip ON ip.interaction_id = i.id \
@@ -558,9 +706,20 @@ fn load_interactions(conn: &Connection, ids_sql: &str, args: &[&dyn rusqlite::To
     Ok(out)
 }
 
-fn load_influences(conn: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Influence>, StoreError> {
+fn load_influences(
+    conn: &Connection,
+    sql: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<Influence>, StoreError> {
     let mut stmt = conn.prepare_cached(sql)?;
-    let rows = stmt.query_map(args, |r| Ok((col::<String>(r, 0)?, col::<String>(r, 1)?, col::<String>(r, 2)?, col::<f64>(r, 3)?)))?;
+    let rows = stmt.query_map(args, |r| {
+        Ok((
+            col::<String>(r, 0)?,
+            col::<String>(r, 1)?,
+            col::<String>(r, 2)?,
+            col::<f64>(r, 3)?,
+        ))
+    })?;
     let mut out = Vec::new();
     for r in rows {
         let (f, t, k, s) = r?;
@@ -574,9 +733,21 @@ fn load_influences(conn: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) 
     Ok(out)
 }
 
-fn load_assessments(conn: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Assessment>, StoreError> {
+fn load_assessments(
+    conn: &Connection,
+    sql: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<Assessment>, StoreError> {
     let mut stmt = conn.prepare_cached(sql)?;
-    let rows = stmt.query_map(args, |r| Ok((col::<String>(r, 0)?, col::<String>(r, 1)?, col::<i64>(r, 2)?, col::<u8>(r, 3)?, col::<Option<String>>(r, 4)?)))?;
+    let rows = stmt.query_map(args, |r| {
+        Ok((
+            col::<String>(r, 0)?,
+            col::<String>(r, 1)?,
+            col::<i64>(r, 2)?,
+            col::<u8>(r, 3)?,
+            col::<Option<String>>(r, 4)?,
+        ))
+    })?;
     let mut out = Vec::new();
     for r in rows {
         let (f, t, at, level, by) = r?;
@@ -591,9 +762,19 @@ fn load_assessments(conn: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql])
     Ok(out)
 }
 
-fn load_team(conn: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<TeamMember>, StoreError> {
+fn load_team(
+    conn: &Connection,
+    sql: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<TeamMember>, StoreError> {
     let mut stmt = conn.prepare_cached(sql)?;
-    let rows = stmt.query_map(args, |r| Ok((col::<String>(r, 0)?, col::<String>(r, 1)?, col::<String>(r, 2)?)))?;
+    let rows = stmt.query_map(args, |r| {
+        Ok((
+            col::<String>(r, 0)?,
+            col::<String>(r, 1)?,
+            col::<String>(r, 2)?,
+        ))
+    })?;
     let mut out = Vec::new();
     for r in rows {
         let (o, p, role) = r?;
@@ -606,7 +787,11 @@ fn load_team(conn: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Res
     Ok(out)
 }
 
-fn load_opportunities(conn: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Opportunity>, StoreError> {
+fn load_opportunities(
+    conn: &Connection,
+    sql: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<Opportunity>, StoreError> {
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(args, |r| {
         Ok((
@@ -640,7 +825,11 @@ fn load_opportunities(conn: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql
     Ok(out)
 }
 
-fn load_contacts(conn: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<OpportunityContact>, StoreError> {
+fn load_contacts(
+    conn: &Connection,
+    sql: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<OpportunityContact>, StoreError> {
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(args, |r| {
         Ok((
@@ -678,35 +867,75 @@ fn count(conn: &Connection, sql: &str) -> Result<u64, StoreError> {
 
 fn export_all(conn: &Connection) -> Result<Bundle, StoreError> {
     let mut b = Bundle::default();
-    let mut stmt = conn.prepare(&format!("SELECT {ORG_COLS} FROM organizations ORDER BY is_ours DESC, id"))?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ORG_COLS} FROM organizations ORDER BY is_ours DESC, id"
+    ))?;
     for r in stmt.query_map([], org_from_row)? {
         b.organizations.push(make_org(r?)?);
     }
     // Parents before children, so the export reads naturally.
-    b.people = load_people(conn, &format!("SELECT {PERSON_COLS} FROM people p ORDER BY p.org_id, p.id"), &[])?;
-    b.account_team = load_team(conn, "SELECT org_id, person_id, role FROM account_team ORDER BY org_id, person_id", &[])?;
+    b.people = load_people(
+        conn,
+        &format!("SELECT {PERSON_COLS} FROM people p ORDER BY p.org_id, p.id"),
+        &[],
+    )?;
+    b.account_team = load_team(
+        conn,
+        "SELECT org_id, person_id, role FROM account_team ORDER BY org_id, person_id",
+        &[],
+    )?;
     b.interactions = load_interactions(conn, "SELECT id FROM interactions", &[])?;
-    b.influences = load_influences(conn, "SELECT from_id, to_id, kind, strength FROM influences ORDER BY from_id, to_id", &[])?;
-    b.assessments = load_assessments(conn, "SELECT from_id, to_id, at, level, by_id FROM assessments ORDER BY from_id, to_id, at", &[])?;
-    b.opportunities = load_opportunities(conn, &format!("SELECT {OPP_COLS} FROM opportunities ORDER BY id"), &[])?;
-    b.opportunity_contacts = load_contacts(conn, &format!("SELECT {CONTACT_COLS} FROM opportunity_contacts c ORDER BY c.opportunity_id, c.person_id"), &[])?;
+    b.influences = load_influences(
+        conn,
+        "SELECT from_id, to_id, kind, strength FROM influences ORDER BY from_id, to_id",
+        &[],
+    )?;
+    b.assessments = load_assessments(
+        conn,
+        "SELECT from_id, to_id, at, level, by_id FROM assessments ORDER BY from_id, to_id, at",
+        &[],
+    )?;
+    b.opportunities = load_opportunities(
+        conn,
+        &format!("SELECT {OPP_COLS} FROM opportunities ORDER BY id"),
+        &[],
+    )?;
+    b.opportunity_contacts = load_contacts(
+        conn,
+        &format!(
+            "SELECT {CONTACT_COLS} FROM opportunity_contacts c ORDER BY c.opportunity_id, c.person_id"
+        ),
+        &[],
+    )?;
     Ok(b)
 }
 
 fn account_data(conn: &Connection, account: &OrgId) -> Result<Option<AccountData>, StoreError> {
     let org = conn
-        .query_row(&format!("SELECT {ORG_COLS} FROM organizations WHERE id = ?1 AND is_ours = 0"), [account.as_str()], org_from_row)
+        .query_row(
+            &format!("SELECT {ORG_COLS} FROM organizations WHERE id = ?1 AND is_ours = 0"),
+            [account.as_str()],
+            org_from_row,
+        )
         .optional()?;
     let Some(org) = org else { return Ok(None) };
     let org = make_org(org)?;
     let a: &[&dyn rusqlite::ToSql] = &[&account.as_str()];
-    let people = load_people(conn, &format!("SELECT {PERSON_COLS} FROM people p WHERE p.org_id = ?1 ORDER BY p.level, p.id"), a)?;
+    let people = load_people(
+        conn,
+        &format!("SELECT {PERSON_COLS} FROM people p WHERE p.org_id = ?1 ORDER BY p.level, p.id"),
+        a,
+    )?;
     let interactions = load_interactions(
         conn,
         "SELECT DISTINCT ip.interaction_id FROM interaction_participants ip JOIN people p ON p.id = ip.person_id WHERE p.org_id = ?1",
         a,
     )?;
-    let team = load_team(conn, "SELECT org_id, person_id, role FROM account_team WHERE org_id = ?1 ORDER BY person_id", a)?;
+    let team = load_team(
+        conn,
+        "SELECT org_id, person_id, role FROM account_team WHERE org_id = ?1 ORDER BY person_id",
+        a,
+    )?;
     let influences = load_influences(
         conn,
         "SELECT i.from_id, i.to_id, i.kind, i.strength FROM influences i JOIN people f ON f.id = i.from_id JOIN people t ON t.id = i.to_id \
@@ -720,10 +949,16 @@ fn account_data(conn: &Connection, account: &OrgId) -> Result<Option<AccountData
          ORDER BY a.at, a.from_id, a.to_id",
         a,
     )?;
-    let opportunities = load_opportunities(conn, &format!("SELECT {OPP_COLS} FROM opportunities WHERE account_id = ?1 ORDER BY id"), a)?;
+    let opportunities = load_opportunities(
+        conn,
+        &format!("SELECT {OPP_COLS} FROM opportunities WHERE account_id = ?1 ORDER BY id"),
+        a,
+    )?;
     let opportunity_contacts = load_contacts(
         conn,
-        &format!("SELECT {CONTACT_COLS} FROM opportunity_contacts c JOIN opportunities o ON o.id = c.opportunity_id WHERE o.account_id = ?1 ORDER BY c.opportunity_id, c.person_id"),
+        &format!(
+            "SELECT {CONTACT_COLS} FROM opportunity_contacts c JOIN opportunities o ON o.id = c.opportunity_id WHERE o.account_id = ?1 ORDER BY c.opportunity_id, c.person_id"
+        ),
         a,
     )?;
 
@@ -731,10 +966,18 @@ fn account_data(conn: &Connection, account: &OrgId) -> Result<Option<AccountData
     let mut ours: HashSet<&PersonId> = team.iter().map(|t| &t.person).collect();
     let account_people: HashSet<&PersonId> = people.iter().map(|p| &p.id).collect();
     for i in &interactions {
-        ours.extend(i.participants.iter().filter(|p| !account_people.contains(p)));
+        ours.extend(
+            i.participants
+                .iter()
+                .filter(|p| !account_people.contains(p)),
+        );
     }
     for x in &assessments {
-        ours.extend([&x.from, &x.to].into_iter().filter(|p| !account_people.contains(p)));
+        ours.extend(
+            [&x.from, &x.to]
+                .into_iter()
+                .filter(|p| !account_people.contains(p)),
+        );
     }
     let mut our_people = Vec::new();
     let mut sorted: Vec<&PersonId> = ours.into_iter().collect();
@@ -742,7 +985,9 @@ fn account_data(conn: &Connection, account: &OrgId) -> Result<Option<AccountData
     for id in sorted {
         let found = load_people(
             conn,
-            &format!("SELECT {PERSON_COLS} FROM people p JOIN organizations o ON o.id = p.org_id WHERE p.id = ?1 AND o.is_ours = 1"),
+            &format!(
+                "SELECT {PERSON_COLS} FROM people p JOIN organizations o ON o.id = p.org_id WHERE p.id = ?1 AND o.is_ours = 1"
+            ),
             &[&id.as_str()],
         )?;
         our_people.extend(found);
@@ -770,7 +1015,12 @@ impl Store for SqliteStore {
         self.path.display().to_string()
     }
 
-    async fn import(&self, bundle: Bundle, sources: SourceMap, progress: Arc<dyn Progress>) -> Result<ImportSummary, StoreError> {
+    async fn import(
+        &self,
+        bundle: Bundle,
+        sources: SourceMap,
+        progress: Arc<dyn Progress>,
+    ) -> Result<ImportSummary, StoreError> {
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let known = resolve_refs(&tx, &bundle)?;
@@ -852,14 +1102,24 @@ impl Store for SqliteStore {
     async fn person(&self, id: &PersonId) -> Result<Option<PersonRecord>, StoreError> {
         let id = id.clone();
         self.read(move |c| {
-            let mut people = load_people(c, &format!("SELECT {PERSON_COLS} FROM people p WHERE p.id = ?1"), &[&id.as_str()])?;
-            let Some(person) = people.pop() else { return Ok(None) };
+            let mut people = load_people(
+                c,
+                &format!("SELECT {PERSON_COLS} FROM people p WHERE p.id = ?1"),
+                &[&id.as_str()],
+            )?;
+            let Some(person) = people.pop() else {
+                return Ok(None);
+            };
             let (org_name, is_ours) = c.query_row(
                 "SELECT name, is_ours FROM organizations WHERE id = ?1",
                 [person.org.as_str()],
                 |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)),
             )?;
-            Ok(Some(PersonRecord { person, org_name, is_ours }))
+            Ok(Some(PersonRecord {
+                person,
+                org_name,
+                is_ours,
+            }))
         })
         .await
     }

@@ -11,8 +11,16 @@ use super::AppState;
 
 /// (path under /static/, content type, bytes)
 const ASSETS: &[(&str, &str, &[u8])] = &[
-    ("style.css", "text/css; charset=utf-8", include_bytes!("../../static/style.css")),
-    ("app.js", "text/javascript; charset=utf-8", include_bytes!("../../static/app.js")),
+    (
+        "style.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/style.css"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/app.js"),
+    ),
 ];
 
 pub fn routes() -> Router<AppState> {
@@ -22,7 +30,10 @@ pub fn routes() -> Router<AppState> {
 async fn asset(Path(path): Path<String>) -> Response {
     match ASSETS.iter().find(|(p, _, _)| *p == path) {
         Some((_, ctype, bytes)) => (
-            [(header::CONTENT_TYPE, *ctype), (header::CACHE_CONTROL, "public, max-age=3600")],
+            [
+                (header::CONTENT_TYPE, *ctype),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
             *bytes,
         )
             .into_response(),

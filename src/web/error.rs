@@ -15,7 +15,10 @@ pub enum AppError {
     BadRequest(String),
     /// A well-formed request whose fields do not validate.
     #[error("{detail}")]
-    Unprocessable { detail: String, field: Option<String> },
+    Unprocessable {
+        detail: String,
+        field: Option<String>,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
@@ -68,6 +71,11 @@ impl IntoResponse for AppError {
             detail,
             field,
         };
-        (status, [(header::CONTENT_TYPE, "application/problem+json")], Json(body)).into_response()
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            Json(body),
+        )
+            .into_response()
     }
 }

@@ -2,9 +2,9 @@
 //! `app(state)` builds the router so tests can call it with `oneshot`.
 
 pub mod api;
+pub mod assets;
 pub mod error;
 pub mod pages;
-pub mod assets;
 
 use std::sync::Arc;
 
@@ -46,7 +46,9 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Result<&'static str, AppError> {
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Result<&'static str, AppError> {
     state.store.stats().await?;
     Ok("ok")
 }

@@ -15,7 +15,9 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn render(t: &impl Template) -> Result<Html<String>, AppError> {
-    t.render().map(Html).map_err(|e| AppError::Internal(format!("template: {e}")))
+    t.render()
+        .map(Html)
+        .map_err(|e| AppError::Internal(format!("template: {e}")))
 }
 
 pub struct AccountRow {
@@ -37,7 +39,10 @@ async fn index(State(state): State<AppState>) -> Result<Html<String>, AppError> 
         .await?
         .into_iter()
         .map(|a| AccountRow {
-            last: a.last_interaction.map(|t| humanize::ago(t, now.into())).unwrap_or_else(|| "never".into()),
+            last: a
+                .last_interaction
+                .map(|t| humanize::ago(t, now.into()))
+                .unwrap_or_else(|| "never".into()),
             a,
         })
         .collect();

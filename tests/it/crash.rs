@@ -1,0 +1,135 @@
+//! Crash safety: an import killed with SIGKILL part-way leaves the store
+//! consistent, holding none or all of that import.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use rusqlite::Connection;
+
+const INTERACTIONS: usize = 150_000;
+
+/// A bundle big enough that importing it takes a while.
+fn write_large_bundle(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("organizations.csv"),
+        "org_id,name,industry,region,is_ours\n0,Us,Software,EMEA,1\n1,Big Customer,Retail,NA,0\n",
+    )
+    .unwrap();
+    let mut people = String::from("person_id,org_id,name,title,level,department,role,reports_to\n");
+    for s in 1..=10 {
+        people.push_str(&format!(
+            "{s},0,Seller {s},Account Executive,4,Sales,none,\n"
+        ));
+    }
+    for c in 100..600 {
+        let boss = if c == 100 {
+            String::new()
+        } else {
+            ((c - 100) / 4 + 100).to_string()
+        };
+        let boss = if boss == c.to_string() {
+            String::new()
+        } else {
+            boss
+        };
+        people.push_str(&format!("{c},1,Person {c},Manager,4,IT,none,{boss}\n"));
+    }
+    std::fs::write(dir.join("people.csv"), people).unwrap();
+    let f = std::fs::File::create(dir.join("interactions.csv")).unwrap();
+    let mut w = std::io::BufWriter::new(f);
+    writeln!(
+        w,
+        "interaction_id,from_person,to_person,kind,timestamp,direction"
+    )
+    .unwrap();
+    for i in 0..INTERACTIONS {
+        let s = 1 + i % 10;
+        let c = 100 + (i * 7) % 500;
+        let day = 1 + i % 28;
+        writeln!(
+            w,
+            "{},{s},{c},email,2025-03-{day:02}T10:00:00Z,outbound",
+            i + 1
+        )
+        .unwrap();
+    }
+}
+
+fn renmai(db: &Path, bundle: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_renmai"));
+    cmd.args(["--quiet", "--db"])
+        .arg(db)
+        .arg("import")
+        .arg(bundle);
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    cmd
+}
+
+fn count(db: &Path) -> (i64, i64) {
+    let c = Connection::open(db).unwrap();
+    let ok: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    let fk: i64 = c
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(fk, 0, "foreign keys broken");
+    let n: i64 = c
+        .query_row("SELECT count(*) FROM interactions", [], |r| r.get(0))
+        .unwrap();
+    let p: i64 = c
+        .query_row("SELECT count(*) FROM interaction_participants", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    (n, p)
+}
+
+#[test]
+fn sigkill_during_import_leaves_none_or_all() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bundle = tmp.path().join("bundle");
+    write_large_bundle(&bundle);
+
+    // How long a whole import takes here, to aim the kills.
+    let full_db = tmp.path().join("full.db");
+    let start = Instant::now();
+    assert!(renmai(&full_db, &bundle).status().unwrap().success());
+    let full = start.elapsed();
+    assert_eq!(
+        count(&full_db),
+        (INTERACTIONS as i64, 2 * INTERACTIONS as i64)
+    );
+
+    let mut killed_mid_way = 0;
+    for (k, frac) in [0.3, 0.5, 0.7, 0.85, 0.95].into_iter().enumerate() {
+        let db = tmp.path().join(format!("kill{k}.db"));
+        let mut child = renmai(&db, &bundle).spawn().unwrap();
+        std::thread::sleep(full.mul_f64(frac));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            killed_mid_way += 1;
+        }
+        child.wait().unwrap();
+        if db.exists() {
+            let (n, p) = count(&db);
+            assert!(
+                (n, p) == (0, 0) || (n, p) == (INTERACTIONS as i64, 2 * INTERACTIONS as i64),
+                "half an import survived: {n} interactions, {p} participants"
+            );
+            // The store still works: the import can be run again to completion.
+            assert!(renmai(&db, &bundle).status().unwrap().success());
+            assert_eq!(count(&db).0, INTERACTIONS as i64);
+        }
+    }
+    assert!(
+        killed_mid_way >= 3,
+        "only {killed_mid_way} kills landed during the import; it ran {full:?}"
+    );
+}

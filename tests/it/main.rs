@@ -1,0 +1,8 @@
+//! Integration tests: one binary, one module per area. Each test gets a
+//! fresh store in its own temporary folder.
+
+mod crash;
+mod helpers;
+mod import;
+mod store;
+mod web;
