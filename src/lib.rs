@@ -4,6 +4,7 @@
 //! stores, import and export, the HTTP server (JSON API and pages) and the CLI.
 
 pub mod bundle;
+pub mod demo;
 pub mod import;
 pub mod store;
 pub mod validate;
