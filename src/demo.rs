@@ -71,8 +71,9 @@ const SVC: usize = 7;
 /// - **C, `acc-lumen` — Lumen Health Group (hospital group), cold economic
 ///   buyer.** The CFO, the economic buyer, met Sofia Lindqvist and our CRO
 ///   often 6–18 months ago, but nobody has touched them in the last 165
-///   days (over 5 months). The CIO is an influential opponent: strong influence lines to the
-///   CFO, the CEO, the COO and much of IT, and a skeptical VP as mentee.
+///   days (over 5 months). The CIO is an influential opponent: strong
+///   influence lines to the CFO, the CEO, the COO and much of IT, and a
+///   skeptical VP as mentee.
 ///
 /// Sizes: 40–150 stakeholders per account, a reporting tree with one root
 /// per account, buying roles on ~17% of the people, informal influence lines
