@@ -295,15 +295,15 @@ pub fn validate(
             );
         }
         for e in &p.emails {
-            if let Some(other) = emails.insert(e.as_str(), &p.id) {
-                if other != &p.id {
-                    push(
-                        at(&src.people, i),
-                        "emails",
-                        e.as_str(),
-                        format!("an e-mail not already given to person {other}"),
-                    );
-                }
+            if let Some(other) = emails.insert(e.as_str(), &p.id)
+                && other != &p.id
+            {
+                push(
+                    at(&src.people, i),
+                    "emails",
+                    e.as_str(),
+                    format!("an e-mail not already given to person {other}"),
+                );
             }
         }
     }
@@ -376,17 +376,17 @@ pub fn validate(
     };
 
     for (i, o) in bundle.organizations.iter().enumerate() {
-        if let Some(p) = &o.parent {
-            if !org_exists(p) {
-                push(
-                    at(&src.organizations, i),
-                    "parent",
-                    p.as_str(),
-                    format!(
-                        "the id of an organization in this import or already stored (no organization {p})"
-                    ),
-                );
-            }
+        if let Some(p) = &o.parent
+            && !org_exists(p)
+        {
+            push(
+                at(&src.organizations, i),
+                "parent",
+                p.as_str(),
+                format!(
+                    "the id of an organization in this import or already stored (no organization {p})"
+                ),
+            );
         }
         if o.name.trim().is_empty() {
             push(
@@ -588,10 +588,10 @@ pub fn validate(
             ("to_person", Some(&a.to)),
             ("by_person", a.by.as_ref()),
         ] {
-            if let Some(p) = p {
-                if person_org(p).is_none() {
-                    push(at(&src.assessments, i), field, p.as_str(), no_person(p));
-                }
+            if let Some(p) = p
+                && person_org(p).is_none()
+            {
+                push(at(&src.assessments, i), field, p.as_str(), no_person(p));
             }
         }
         if a.from == a.to {
@@ -616,25 +616,25 @@ pub fn validate(
                 ),
             );
         }
-        if let Some(p) = &o.owner {
-            if person_org(p).is_none() {
-                push(
-                    at(&src.opportunities, i),
-                    "owner_id",
-                    p.as_str(),
-                    no_person(p),
-                );
-            }
+        if let Some(p) = &o.owner
+            && person_org(p).is_none()
+        {
+            push(
+                at(&src.opportunities, i),
+                "owner_id",
+                p.as_str(),
+                no_person(p),
+            );
         }
-        if let Some(a) = o.amount {
-            if !a.is_finite() || a < 0.0 {
-                push(
-                    at(&src.opportunities, i),
-                    "amount",
-                    &a.to_string(),
-                    "a non-negative amount".into(),
-                );
-            }
+        if let Some(a) = o.amount
+            && (!a.is_finite() || a < 0.0)
+        {
+            push(
+                at(&src.opportunities, i),
+                "amount",
+                &a.to_string(),
+                "a non-negative amount".into(),
+            );
         }
     }
     for (i, c) in bundle.opportunity_contacts.iter().enumerate() {

@@ -168,13 +168,13 @@ impl SqliteStore {
             location: path.display().to_string(),
             reason: e.to_string(),
         };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if !dir.exists() {
-                return Err(open_err(&format!(
-                    "the folder {} does not exist",
-                    dir.display()
-                )));
-            }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.exists()
+        {
+            return Err(open_err(&format!(
+                "the folder {} does not exist",
+                dir.display()
+            )));
         }
         let mut conn = Connection::open(path).map_err(|e| open_err(&e))?;
         configure(&conn).map_err(|e| open_err(&e))?;
@@ -321,7 +321,7 @@ fn write_bundle(
     let mut done = 0u64;
     let tick = |n: &mut u64| {
         *n += 1;
-        if *n % PROGRESS_STEP == 0 {
+        if (*n).is_multiple_of(PROGRESS_STEP) {
             progress.advance(PROGRESS_STEP);
         }
     };
@@ -549,9 +549,7 @@ fn opt_parsed<T>(
 
 const ORG_COLS: &str = "id, name, industry, region, tier, is_ours, parent_id";
 
-fn org_from_row(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(
+type OrgRow = (
     String,
     String,
     Option<String>,
@@ -559,7 +557,9 @@ fn org_from_row(
     Option<String>,
     bool,
     Option<String>,
-)> {
+);
+
+fn org_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OrgRow> {
     Ok((
         col(r, 0)?,
         col(r, 1)?,
@@ -571,17 +571,7 @@ fn org_from_row(
     ))
 }
 
-fn make_org(
-    t: (
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        bool,
-        Option<String>,
-    ),
-) -> Result<Organization, StoreError> {
+fn make_org(t: OrgRow) -> Result<Organization, StoreError> {
     Ok(Organization {
         id: parsed(OrgId::try_from(t.0))?,
         name: t.1,
