@@ -147,7 +147,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn import_path(store: &dyn Store, path: &Path, quiet: bool) -> anyhow::Result<()> {
+    let t0 = std::time::Instant::now();
     let (format, bundle, src) = import::read(path)?;
+    tracing::debug!(read = ?t0.elapsed(), records = bundle.len(), "bundle read");
     let summary = store.import(bundle, src, progress(quiet)).await?;
     eprintln!(
         "imported {} ({format}) into {} {}",

@@ -5,7 +5,7 @@
 //! Store-agnostic: a store answers [`ExistingRefs`] for the ids the bundle
 //! refers to but does not define, then this module decides.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::fmt;
 
 use renmai_graph::{OpportunityId, OrgId, PersonId};
@@ -147,9 +147,9 @@ pub fn wanted(bundle: &Bundle, known: &ExistingRefs) -> Wanted {
     let org_ids: HashSet<&OrgId> = bundle.organizations.iter().map(|o| &o.id).collect();
     let person_ids: HashSet<&PersonId> = bundle.people.iter().map(|p| &p.id).collect();
     let opp_ids: HashSet<&OpportunityId> = bundle.opportunities.iter().map(|o| &o.id).collect();
-    let mut orgs: HashSet<OrgId> = HashSet::new();
-    let mut people: HashSet<PersonId> = HashSet::new();
-    let mut opps: HashSet<OpportunityId> = HashSet::new();
+    let mut orgs: HashSet<OrgId> = HashSet::default();
+    let mut people: HashSet<PersonId> = HashSet::default();
+    let mut opps: HashSet<OpportunityId> = HashSet::default();
 
     let mut want_org = |id: &OrgId| {
         if !org_ids.contains(id) && !known.orgs.contains_key(id) && !known.missing_orgs.contains(id)
@@ -266,7 +266,7 @@ pub fn validate(
     };
 
     // Duplicate ids inside the bundle.
-    let mut org_of: HashMap<&OrgId, (Option<&OrgId>, bool)> = HashMap::new();
+    let mut org_of: HashMap<&OrgId, (Option<&OrgId>, bool)> = HashMap::default();
     for (i, o) in bundle.organizations.iter().enumerate() {
         if org_of
             .insert(&o.id, (o.parent.as_ref(), o.is_ours))
@@ -280,8 +280,8 @@ pub fn validate(
             );
         }
     }
-    let mut person_of: HashMap<&PersonId, (&OrgId, Option<&PersonId>)> = HashMap::new();
-    let mut emails: HashMap<&str, &PersonId> = HashMap::new();
+    let mut person_of: HashMap<&PersonId, (&OrgId, Option<&PersonId>)> = HashMap::default();
+    let mut emails: HashMap<&str, &PersonId> = HashMap::default();
     for (i, p) in bundle.people.iter().enumerate() {
         if person_of
             .insert(&p.id, (&p.org, p.reports_to.as_ref()))
@@ -307,7 +307,7 @@ pub fn validate(
             }
         }
     }
-    let mut interaction_ids = HashSet::new();
+    let mut interaction_ids = HashSet::default();
     for (i, x) in bundle.interactions.iter().enumerate() {
         if !interaction_ids.insert(&x.id) {
             push(
@@ -318,7 +318,7 @@ pub fn validate(
             );
         }
     }
-    let mut opp_ids = HashSet::new();
+    let mut opp_ids = HashSet::default();
     for (i, o) in bundle.opportunities.iter().enumerate() {
         if !opp_ids.insert(&o.id) {
             push(
@@ -329,7 +329,7 @@ pub fn validate(
             );
         }
     }
-    let mut team_pairs = HashSet::new();
+    let mut team_pairs = HashSet::default();
     for (i, t) in bundle.account_team.iter().enumerate() {
         if !team_pairs.insert((&t.org, &t.person)) {
             push(
@@ -343,7 +343,7 @@ pub fn validate(
             );
         }
     }
-    let mut influence_pairs = HashSet::new();
+    let mut influence_pairs = HashSet::default();
     for (i, x) in bundle.influences.iter().enumerate() {
         if !influence_pairs.insert((&x.from, &x.to)) {
             push(
@@ -406,7 +406,7 @@ pub fn validate(
             .flatten()
     };
     for (i, o) in bundle.organizations.iter().enumerate() {
-        let mut seen = HashSet::from([o.id.clone()]);
+        let mut seen = HashSet::from_iter([o.id.clone()]);
         let mut cur = o.parent.clone();
         while let Some(c) = cur {
             if !seen.insert(c.clone()) {
@@ -482,7 +482,7 @@ pub fn validate(
             .flatten()
     };
     for (i, p) in bundle.people.iter().enumerate() {
-        let mut seen = HashSet::from([p.id.clone()]);
+        let mut seen = HashSet::from_iter([p.id.clone()]);
         let mut cur = p.reports_to.clone().filter(|m| m != &p.id);
         while let Some(c) = cur {
             if !seen.insert(c.clone()) {

@@ -2,7 +2,10 @@
 //! foreign keys on), schema migrations applied on open. SQLite work runs on
 //! blocking threads, one writer and a few readers (WAL lets them overlap).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::FxHashMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -33,7 +36,8 @@ CREATE TABLE organizations (
 ) WITHOUT ROWID;
 
 CREATE TABLE people (
-    id         TEXT PRIMARY KEY,
+    pk         INTEGER PRIMARY KEY,
+    id         TEXT NOT NULL UNIQUE,
     org_id     TEXT NOT NULL REFERENCES organizations(id) DEFERRABLE INITIALLY DEFERRED,
     name       TEXT NOT NULL,
     title      TEXT,
@@ -44,7 +48,7 @@ CREATE TABLE people (
     attitude   TEXT,
     -- newest interaction of this person, kept up to date by imports
     last_at    INTEGER
-) WITHOUT ROWID;
+);
 CREATE INDEX people_org ON people(org_id);
 
 CREATE TABLE person_emails (
@@ -68,19 +72,25 @@ CREATE TABLE account_team (
     PRIMARY KEY (org_id, person_id)
 ) WITHOUT ROWID;
 
+-- Interactions are the bulk of the data (millions of rows), so they are
+-- stored compactly: participants inline as person pks (initiator first), and
+-- indexed by the customer account they belong to (scoring reads one account
+-- at a time). The rare interaction with people of several accounts has its
+-- further accounts in interaction_accounts. Internal ones have no account.
 CREATE TABLE interactions (
     id           TEXT PRIMARY KEY,
     kind         TEXT NOT NULL,
     at           INTEGER NOT NULL,
-    initiator_id TEXT NOT NULL REFERENCES people(id) DEFERRABLE INITIALLY DEFERRED
+    participants TEXT NOT NULL,
+    account_id   TEXT
 ) WITHOUT ROWID;
+CREATE INDEX interactions_account ON interactions (account_id, at);
 
-CREATE TABLE interaction_participants (
-    interaction_id TEXT NOT NULL REFERENCES interactions(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
-    person_id      TEXT NOT NULL REFERENCES people(id) DEFERRABLE INITIALLY DEFERRED,
-    PRIMARY KEY (interaction_id, person_id)
+CREATE TABLE interaction_accounts (
+    account_id     TEXT NOT NULL,
+    interaction_id TEXT NOT NULL,
+    PRIMARY KEY (account_id, interaction_id)
 ) WITHOUT ROWID;
-CREATE INDEX interaction_participants_person ON interaction_participants(person_id, interaction_id);
 
 CREATE TABLE influences (
     from_id  TEXT NOT NULL REFERENCES people(id) DEFERRABLE INITIALLY DEFERRED,
@@ -125,6 +135,10 @@ CREATE TABLE opportunity_contacts (
 ) WITHOUT ROWID;
 "#];
 
+/// Must stay the statement of migration 1, which it rebuilds after bulk loads.
+const INTERACTIONS_ACCOUNT_INDEX: &str =
+    "CREATE INDEX interactions_account ON interactions (account_id, at);";
+
 /// How many reader connections are kept open between requests.
 const MAX_IDLE_READERS: usize = 4;
 
@@ -140,10 +154,12 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "cache_size", -64_000)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(())
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    debug_assert!(MIGRATIONS[0].contains(INTERACTIONS_ACCOUNT_INDEX));
     let version: usize =
         conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
     if version > MIGRATIONS.len() {
@@ -177,6 +193,10 @@ impl SqliteStore {
             )));
         }
         let mut conn = Connection::open(path).map_err(|e| open_err(&e))?;
+        // Larger pages suit the bulk of the data (small rows, bulk loads);
+        // this only takes effect when the file is created.
+        conn.pragma_update(None, "page_size", 16384)
+            .map_err(|e| open_err(&e))?;
         configure(&conn).map_err(|e| open_err(&e))?;
         migrate(&mut conn).map_err(|e| open_err(&e))?;
         Ok(SqliteStore {
@@ -404,43 +424,9 @@ fn write_bundle(
             tick(&mut done);
         }
     }
-    {
-        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO interactions (id, kind, at, initiator_id) VALUES (?1, ?2, ?3, ?4)")?;
-        let mut upd = tx.prepare_cached(
-            "UPDATE interactions SET kind = ?2, at = ?3, initiator_id = ?4 WHERE id = ?1",
-        )?;
-        let mut del_part =
-            tx.prepare_cached("DELETE FROM interaction_participants WHERE interaction_id = ?1")?;
-        let mut ins_part = tx.prepare_cached(
-            "INSERT INTO interaction_participants (interaction_id, person_id) VALUES (?1, ?2)",
-        )?;
-        let mut last_at: HashMap<&PersonId, i64> = HashMap::new();
-        for i in &b.interactions {
-            let before = s.interactions.existing;
-            let at = i.at.epoch_seconds();
-            upsert(
-                &mut ins,
-                &mut upd,
-                params![i.id.as_str(), i.kind.as_str(), at, i.initiator.as_str()],
-                &mut s.interactions,
-            )?;
-            if s.interactions.existing > before {
-                del_part.execute([i.id.as_str()])?;
-            }
-            for p in &i.participants {
-                ins_part.execute(params![i.id.as_str(), p.as_str()])?;
-                let e = last_at.entry(p).or_insert(at);
-                *e = (*e).max(at);
-            }
-            tick(&mut done);
-        }
-        let mut upd_last = tx.prepare_cached(
-            "UPDATE people SET last_at = max(coalesce(last_at, ?2), ?2) WHERE id = ?1",
-        )?;
-        for (p, at) in last_at {
-            upd_last.execute(params![p.as_str(), at])?;
-        }
-    }
+    write_interactions(tx, &b.interactions, &mut s.interactions, &mut || {
+        tick(&mut done)
+    })?;
     {
         let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO influences (from_id, to_id, kind, strength) VALUES (?1, ?2, ?3, ?4)")?;
         let mut upd = tx.prepare_cached(
@@ -525,6 +511,141 @@ fn write_bundle(
     }
     progress.advance(done % PROGRESS_STEP);
     Ok(s)
+}
+
+/// Writes interactions in id order (so the unique index grows at its end),
+/// one statement per interaction: this is what makes a million-row import
+/// take seconds.
+fn write_interactions(
+    tx: &Transaction<'_>,
+    interactions: &[Interaction],
+    counts: &mut Counts,
+    tick: &mut dyn FnMut(),
+) -> Result<(), StoreError> {
+    /// A participant's pk and, for customers, their account.
+    struct Who {
+        pk: i64,
+        account: Option<String>,
+    }
+    let mut who: FxHashMap<&PersonId, Who> = FxHashMap::default();
+    {
+        let mut q = tx.prepare_cached(
+            "SELECT p.pk, CASE WHEN o.is_ours THEN NULL ELSE p.org_id END FROM people p JOIN organizations o ON o.id = p.org_id WHERE p.id = ?1",
+        )?;
+        for i in interactions {
+            for p in &i.participants {
+                if !who.contains_key(p) {
+                    let w = q.query_row([p.as_str()], |r| {
+                        Ok(Who {
+                            pk: r.get(0)?,
+                            account: r.get(1)?,
+                        })
+                    })?;
+                    who.insert(p, w);
+                }
+            }
+        }
+    }
+    let mut order: Vec<&Interaction> = interactions.iter().collect();
+    order.sort_unstable_by(|x, y| x.id.cmp(&y.id));
+    // A bulk load into a small table builds the account index once at the
+    // end (a sort) instead of a million random inserts into it. DROP and
+    // CREATE are part of the transaction, so a crash leaves the old index.
+    let stored: i64 = tx.query_row("SELECT count(*) FROM interactions", [], |r| r.get(0))?;
+    let rebuild_index = interactions.len() >= 50_000 && (interactions.len() as i64) > stored;
+    if rebuild_index {
+        tx.execute_batch("DROP INDEX interactions_account")?;
+    }
+
+    let mut ins = tx.prepare_cached(
+        "INSERT INTO interactions (id, kind, at, participants, account_id) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
+    )?;
+    let mut old_q = tx.prepare_cached("SELECT participants FROM interactions WHERE id = ?1")?;
+    let mut upd = tx.prepare_cached(
+        "UPDATE interactions SET kind = ?2, at = ?3, participants = ?4, account_id = ?5 WHERE id = ?1",
+    )?;
+    let mut del_accounts =
+        tx.prepare_cached("DELETE FROM interaction_accounts WHERE interaction_id = ?1")?;
+    let mut ins_account = tx.prepare_cached(
+        "INSERT OR IGNORE INTO interaction_accounts (account_id, interaction_id) VALUES (?1, ?2)",
+    )?;
+    let mut last_at: FxHashMap<i64, i64> = FxHashMap::default();
+    let mut recompute: Vec<i64> = Vec::new();
+    let mut parts = String::new();
+    let mut accounts: Vec<&str> = Vec::new();
+    for i in order {
+        let at = i.at.epoch_seconds();
+        parts.clear();
+        accounts.clear();
+        // Initiator first, then the others in the order given.
+        let others = i.participants.iter().filter(|p| **p != i.initiator);
+        for (n, p) in std::iter::once(&i.initiator).chain(others).enumerate() {
+            let w = &who[p];
+            if n > 0 {
+                parts.push(',');
+            }
+            let _ = write!(parts, "{}", w.pk);
+            if let Some(a) = &w.account {
+                if !accounts.contains(&a.as_str()) {
+                    accounts.push(a);
+                }
+            }
+        }
+        let id = i.id.as_str();
+        let account = accounts.first().copied();
+        if ins.execute(params![id, i.kind.as_str(), at, parts, account])? == 1 {
+            counts.new += 1;
+        } else {
+            counts.existing += 1;
+            let old_parts: String = old_q.query_row([id], |r| r.get(0))?;
+            if old_parts != parts {
+                let now: Vec<i64> = parse_pks(&parts)?;
+                recompute.extend(
+                    parse_pks(&old_parts)?
+                        .into_iter()
+                        .filter(|p| !now.contains(p)),
+                );
+            }
+            del_accounts.execute([id])?;
+            upd.execute(params![id, i.kind.as_str(), at, parts, account])?;
+        }
+        for a in accounts.iter().skip(1) {
+            ins_account.execute(params![a, id])?;
+        }
+        for p in &i.participants {
+            let e = last_at.entry(who[p].pk).or_insert(at);
+            *e = (*e).max(at);
+        }
+        tick();
+    }
+    drop((ins, old_q, upd, del_accounts, ins_account));
+    if rebuild_index {
+        tx.execute_batch(INTERACTIONS_ACCOUNT_INDEX)?;
+    }
+    let mut upd_last = tx.prepare_cached(
+        "UPDATE people SET last_at = max(coalesce(last_at, ?2), ?2) WHERE pk = ?1",
+    )?;
+    for (p, at) in last_at {
+        upd_last.execute(params![p, at])?;
+    }
+    // An edited interaction may have dropped someone: recompute their newest
+    // from the interactions that still name them.
+    let mut fix_last = tx.prepare_cached(
+        "UPDATE people SET last_at = (SELECT max(at) FROM interactions WHERE ',' || participants || ',' LIKE '%,' || ?1 || ',%') WHERE pk = ?1",
+    )?;
+    recompute.sort_unstable();
+    recompute.dedup();
+    for p in recompute {
+        fix_last.execute([p])?;
+    }
+    Ok(())
+}
+
+fn parse_pks(s: &str) -> Result<Vec<i64>, StoreError> {
+    s.split(',')
+        .map(|x| x.parse::<i64>())
+        .collect::<Result<_, _>>()
+        .map_err(|e| StoreError::Backend(format!("stored participants {s:?}: {e}")))
 }
 
 // ---- reading rows back into domain types ----
@@ -660,38 +781,47 @@ fn load_people(
     Ok(people)
 }
 
-/// Reads interactions selected by `sql` (ids), with participants: the
-/// initiator first, the others by id.
+/// Reads the interactions whose ids `ids_sql` selects, participants as ids
+/// (initiator first), in time order.
 fn load_interactions(
     conn: &Connection,
     ids_sql: &str,
     args: &[&dyn rusqlite::ToSql],
 ) -> Result<Vec<Interaction>, StoreError> {
     let sql = format!(
-        "SELECT i.id, i.kind, i.at, i.initiator_id, ip.person_id FROM interactions i \
-         JOIN interaction_participants ip ON ip.interaction_id = i.id \
-         WHERE i.id IN ({ids_sql}) ORDER BY i.at, i.id, ip.person_id"
+        "SELECT i.id, i.kind, i.at, i.participants FROM interactions i WHERE i.id IN ({ids_sql}) ORDER BY i.at, i.id"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(args)?;
+    let mut id_q = conn.prepare_cached("SELECT id FROM people WHERE pk = ?1")?;
+    let mut id_of: FxHashMap<i64, PersonId> = FxHashMap::default();
     let mut out: Vec<Interaction> = Vec::new();
     while let Some(r) = rows.next()? {
-        let id: String = r.get(0)?;
-        let person = parsed(PersonId::try_from(r.get::<_, String>(4)?))?;
-        if out.last().map(|l| l.id.as_str() != id).unwrap_or(true) {
-            let initiator = parsed(PersonId::try_from(r.get::<_, String>(3)?))?;
-            out.push(Interaction {
-                id: parsed(InteractionId::try_from(id))?,
-                kind: parsed(InteractionKind::parse(&r.get::<_, String>(1)?))?,
-                at: Timestamp::from_epoch_seconds(r.get(2)?),
-                participants: vec![initiator.clone()],
-                initiator,
-            });
+        let mut participants = Vec::new();
+        for pk in parse_pks(&r.get::<_, String>(3)?)? {
+            let id = match id_of.get(&pk) {
+                Some(id) => id.clone(),
+                None => {
+                    let id = parsed(PersonId::try_from(
+                        id_q.query_row([pk], |r| r.get::<_, String>(0))?,
+                    ))?;
+                    id_of.insert(pk, id.clone());
+                    id
+                }
+            };
+            participants.push(id);
         }
-        let last = out.last_mut().expect("pushed above");
-        if person != last.initiator {
-            last.participants.push(person);
-        }
+        let initiator = participants
+            .first()
+            .cloned()
+            .ok_or_else(|| StoreError::Backend("an interaction without participants".into()))?;
+        out.push(Interaction {
+            id: parsed(InteractionId::try_from(r.get::<_, String>(0)?))?,
+            kind: parsed(InteractionKind::parse(&r.get::<_, String>(1)?))?,
+            at: Timestamp::from_epoch_seconds(r.get(2)?),
+            initiator,
+            participants,
+        });
     }
     Ok(out)
 }
@@ -918,7 +1048,7 @@ fn account_data(conn: &Connection, account: &OrgId) -> Result<Option<AccountData
     )?;
     let interactions = load_interactions(
         conn,
-        "SELECT DISTINCT ip.interaction_id FROM interaction_participants ip JOIN people p ON p.id = ip.person_id WHERE p.org_id = ?1",
+        "SELECT id FROM interactions WHERE account_id = ?1 UNION SELECT interaction_id FROM interaction_accounts WHERE account_id = ?1",
         a,
     )?;
     let team = load_team(
@@ -1012,13 +1142,17 @@ impl Store for SqliteStore {
         progress: Arc<dyn Progress>,
     ) -> Result<ImportSummary, StoreError> {
         self.write(move |conn| {
+            let t0 = std::time::Instant::now();
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let known = resolve_refs(&tx, &bundle)?;
             validate::validate(&bundle, &sources, &known).map_err(ImportError::Invalid)?;
+            let t1 = std::time::Instant::now();
             progress.start(bundle.len() as u64, "importing");
             let summary = write_bundle(&tx, &bundle, progress.as_ref())?;
+            let t2 = std::time::Instant::now();
             tx.commit()?;
             progress.finish();
+            tracing::debug!(validate = ?(t1 - t0), write = ?(t2 - t1), commit = ?t2.elapsed(), "import timings");
             Ok(summary)
         })
         .await
