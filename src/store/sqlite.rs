@@ -585,10 +585,10 @@ fn write_interactions(
                 parts.push(',');
             }
             let _ = write!(parts, "{}", w.pk);
-            if let Some(a) = &w.account {
-                if !accounts.contains(&a.as_str()) {
-                    accounts.push(a);
-                }
+            if let Some(a) = &w.account
+                && !accounts.contains(&a.as_str())
+            {
+                accounts.push(a);
             }
         }
         let id = i.id.as_str();
