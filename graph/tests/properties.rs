@@ -3,11 +3,11 @@
 use proptest::prelude::*;
 use renmai_graph::Timestamp;
 use renmai_graph::closeness::{DecayClock, PairAccumulator, evidence};
-use renmai_graph::influence::{SimpleGraph, betweenness, pagerank};
+use renmai_graph::influence::{SimpleGraph, betweenness, betweenness_brandes, pagerank};
 use renmai_graph::paths::{CostGraph, k_shortest_paths, shortest_path, strength_cost};
 
 fn strengths() -> impl Strategy<Value = (usize, Vec<(u32, u32, f64)>)> {
-    (2usize..9).prop_flat_map(|n| {
+    (2usize..12).prop_flat_map(|n| {
         let e = (0..n as u32, 0..n as u32, 0.05f64..=1.0);
         (Just(n), proptest::collection::vec(e, 0..30))
     })
@@ -106,9 +106,11 @@ proptest! {
     fn betweenness_matches_definition((n, edges) in strengths()) {
         let e: Vec<(u32, u32)> = edges.iter().map(|&(a, b, _)| (a, b)).collect();
         let fast = betweenness(&SimpleGraph::from_edges(n, e.iter().copied()));
+        let g = SimpleGraph::from_edges(n, e.iter().copied());
+        let plain = betweenness_brandes(&g);
         let slow = brute_betweenness(n, &e);
-        for (a, b) in fast.iter().zip(&slow) {
-            prop_assert!((a - b).abs() < 1e-9, "{:?} vs {:?}", fast, slow);
+        for ((a, b), c) in fast.iter().zip(&slow).zip(&plain) {
+            prop_assert!((a - b).abs() < 1e-9 && (c - b).abs() < 1e-9, "{:?} {:?} vs {:?}", fast, plain, slow);
         }
     }
 
