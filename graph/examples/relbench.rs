@@ -104,11 +104,15 @@ fn read_table(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-fn rows(text: &str) -> impl Iterator<Item = Vec<&str>> {
-    text.lines()
-        .skip(1)
-        .filter(|l| !l.is_empty())
-        .map(|l| l.split(',').collect())
+/// The first 8 comma-separated fields of each data row, without allocating.
+fn rows(text: &str) -> impl Iterator<Item = [&str; 8]> {
+    text.lines().skip(1).filter(|l| !l.is_empty()).map(|l| {
+        let mut f = [""; 8];
+        for (slot, x) in f.iter_mut().zip(l.split(',')) {
+            *slot = x;
+        }
+        f
+    })
 }
 
 #[derive(Clone, Copy, Default)]
@@ -275,7 +279,13 @@ fn main() {
                 people.resize(id + 1, Person::default());
             }
             let nd = depts.len() as u16;
-            let dept = *depts.entry(r[5].to_string()).or_insert(nd);
+            let dept = match depts.get(r[5]) {
+                Some(&d) => d,
+                None => {
+                    depts.insert(r[5].to_string(), nd);
+                    nd
+                }
+            };
             people[id] = Person {
                 org,
                 level: r[4].parse().expect("level"),

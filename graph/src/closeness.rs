@@ -124,10 +124,13 @@ pub struct PairAccumulator {
 
 impl PairAccumulator {
     /// Adds one interaction of `weight` (already divided by `n − 1` for group
-    /// interactions) that happened at `epoch_seconds`.
+    /// interactions) that happened at `epoch_seconds`; returns the decayed
+    /// contribution it added (for explanations).
     #[inline]
-    pub fn add(&mut self, clock: &DecayClock, weight: f64, epoch_seconds: i64) {
-        self.raw += weight * clock.factor_epoch(epoch_seconds);
+    pub fn add(&mut self, clock: &DecayClock, weight: f64, epoch_seconds: i64) -> f64 {
+        let c = weight * clock.factor_epoch(epoch_seconds);
+        self.raw += c;
+        c
     }
     /// Adds another partial sum of the same clock (per-thread maps merged).
     #[inline]
@@ -275,12 +278,11 @@ fn kind_index(kind: InteractionKind) -> usize {
 impl TieEvidence {
     /// Adds one interaction (weight already split by `n − 1`).
     pub fn add(&mut self, clock: &DecayClock, kind: InteractionKind, weight: f64, at: Timestamp) {
-        let f = clock.factor(at);
-        self.acc.raw += weight * f;
+        let c = self.acc.add(clock, weight, at.epoch_seconds());
         let slot = &mut self.by_kind[kind_index(kind)];
         slot.0 += 1;
         slot.1 += weight;
-        slot.2 += weight * f;
+        slot.2 += c;
         self.first = Some(self.first.map_or(at, |t| t.min(at)));
         self.last = Some(self.last.map_or(at, |t| t.max(at)));
         let age = clock.as_of().days_since(at);
