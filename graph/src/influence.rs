@@ -239,15 +239,20 @@ fn weighted_brandes(g: &SimpleGraph, weight: &[f64]) -> Vec<f64> {
     let mut sigma = vec![0.0f64; n];
     let mut dist = vec![u32::MAX; n];
     let mut delta = vec![0.0f64; n];
-    // BFS queue; also the visiting order walked backwards. The loops are
-    // written without data-dependent branches (the "new vertex?" and "on a
-    // shortest path?" tests are unpredictable and dominated the run time).
+    // BFS queue; also the visiting order.
     let mut order = vec![0u32; n + 1];
+    // Edges of the shortest-path DAG (v one level above w) in discovery
+    // order. Walked backwards, every edge out of w comes before any edge
+    // into w, so δ(w) is final when it is passed up: the backward phase
+    // touches only DAG edges instead of rescanning every neighbour.
+    let mut dag: Vec<(u32, u32)> = vec![(0, 0); g.nbrs.len() + 1];
+    // The loops are written without data-dependent branches: the "new
+    // vertex?" and "one level down?" tests are unpredictable.
     for s in 0..n as u32 {
         sigma[s as usize] = 1.0;
         dist[s as usize] = 0;
         order[0] = s;
-        let (mut head, mut tail) = (0usize, 1usize);
+        let (mut head, mut tail, mut ne) = (0usize, 1usize, 0usize);
         while head < tail {
             let v = order[head];
             head += 1;
@@ -262,24 +267,17 @@ fn weighted_brandes(g: &SimpleGraph, weight: &[f64]) -> Vec<f64> {
                 tail += usize::from(fresh);
                 let dw = if fresh { next } else { dw };
                 dist[wi] = dw;
-                sigma[wi] += if dw == next { sv } else { 0.0 };
+                let down = dw == next;
+                sigma[wi] += if down { sv } else { 0.0 };
+                dag[ne] = (v, w);
+                ne += usize::from(down);
             }
+        }
+        for &(v, w) in dag[..ne].iter().rev() {
+            let (vi, wi) = (v as usize, w as usize);
+            delta[vi] += sigma[vi] / sigma[wi] * (weight[wi] + delta[wi]);
         }
         let ws = weight[s as usize];
-        for &w in order[..tail].iter().rev() {
-            let wi = w as usize;
-            let dw = dist[wi];
-            let coeff = (weight[wi] + delta[wi]) / sigma[wi];
-            let prev = dw.wrapping_sub(1);
-            for &v in g.neighbors(w) {
-                let vi = v as usize;
-                delta[vi] += if dist[vi] == prev {
-                    sigma[vi] * coeff
-                } else {
-                    0.0
-                };
-            }
-        }
         for &w in &order[..tail] {
             let wi = w as usize;
             if w != s {
