@@ -7,6 +7,7 @@ pub mod bundle;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod engine;
 pub mod humanize;
 pub mod import;
 pub mod store;

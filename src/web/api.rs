@@ -18,6 +18,6 @@ pub struct AccountList {
 }
 
 async fn list_accounts(State(state): State<AppState>) -> Result<Json<AccountList>, AppError> {
-    let accounts = state.store.accounts().await?;
+    let accounts = state.store().accounts().await?;
     Ok(Json(AccountList { accounts }))
 }

@@ -12,23 +12,26 @@ use axum::Router;
 use axum::routing::get;
 use renmai_graph::ScoringConfig;
 
+use crate::engine::Engine;
 use crate::store::Store;
 
 pub use error::AppError;
 
-/// What every handler can reach.
+/// What every handler can reach: the engine (store, scores, caches).
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub scoring: Arc<ScoringConfig>,
+    pub engine: Arc<Engine>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, scoring: ScoringConfig) -> AppState {
         AppState {
-            store,
-            scoring: Arc::new(scoring),
+            engine: Arc::new(Engine::new(store, scoring)),
         }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        self.engine.store()
     }
 }
 
@@ -49,6 +52,6 @@ pub fn app(state: AppState) -> Router {
 async fn healthz(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> Result<&'static str, AppError> {
-    state.store.stats().await?;
+    state.store().stats().await?;
     Ok("ok")
 }

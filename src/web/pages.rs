@@ -34,7 +34,7 @@ struct IndexPage {
 async fn index(State(state): State<AppState>) -> Result<Html<String>, AppError> {
     let now = chrono::Utc::now();
     let accounts = state
-        .store
+        .store()
         .accounts()
         .await?
         .into_iter()

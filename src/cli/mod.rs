@@ -1,5 +1,7 @@
 //! The command line: `renmai serve|import|export|stats|demo|score`.
 
+pub mod score;
+
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -69,6 +71,8 @@ pub enum Command {
     },
     /// Load the built-in demo data (three accounts with a story each).
     Demo,
+    /// Scores from the store: closeness, influence, paths, coverage or next approaches.
+    Score(score::ScoreArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,6 +147,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo => load_demo(store.as_ref(), quiet, true).await,
+        Command::Score(args) => {
+            score::run(&crate::engine::Engine::new(store, config.scoring), args).await
+        }
     }
 }
 
