@@ -23,11 +23,13 @@ const DATA_CAPACITY: usize = 64;
 const SCORES_CAPACITY: usize = 256;
 
 type ScoreKey = (OrgId, i64);
+/// A cached slice: when it was loaded, at which generation, the data.
+type CachedData = (Instant, u64, Arc<AccountData>);
 
 pub struct Engine {
     store: Arc<dyn Store>,
     config: Arc<ScoringConfig>,
-    data: Mutex<LruCache<OrgId, (Instant, u64, Arc<AccountData>)>>,
+    data: Mutex<LruCache<OrgId, CachedData>>,
     scores: Mutex<LruCache<ScoreKey, (u64, Arc<AccountScores>)>>,
     /// Bumped by every write; cached entries of an older generation are stale.
     generation: Mutex<u64>,
@@ -91,10 +93,11 @@ impl Engine {
         account: &OrgId,
     ) -> Result<Option<Arc<AccountData>>, StoreError> {
         let generation = self.generation();
-        if let Some((at, g, d)) = self.data.lock().expect("data cache").get(account) {
-            if *g == generation && at.elapsed() < DATA_TTL {
-                return Ok(Some(d.clone()));
-            }
+        if let Some((at, g, d)) = self.data.lock().expect("data cache").get(account)
+            && *g == generation
+            && at.elapsed() < DATA_TTL
+        {
+            return Ok(Some(d.clone()));
         }
         let Some(data) = self.store.account_data(account).await? else {
             return Ok(None);
@@ -116,10 +119,10 @@ impl Engine {
         let as_of = as_of.unwrap_or_else(now_to_the_minute);
         let key = (account.clone(), as_of.epoch_seconds());
         let generation = self.generation();
-        if let Some((g, s)) = self.scores.lock().expect("score cache").get(&key) {
-            if *g == generation {
-                return Ok(Some(s.clone()));
-            }
+        if let Some((g, s)) = self.scores.lock().expect("score cache").get(&key)
+            && *g == generation
+        {
+            return Ok(Some(s.clone()));
         }
         let Some(data) = self.account_data(account).await? else {
             return Ok(None);
