@@ -9,6 +9,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use compact_str::CompactString;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::time::Timestamp;
@@ -38,6 +39,8 @@ impl ModelError {
     }
 }
 
+/// Ids are short strings held inline (no heap allocation up to 24 bytes):
+/// an import of a million interactions holds several million of them.
 /// Longest id accepted; CRM ids are at most 18 characters, e-mail message ids
 /// are longer, 200 leaves room for both.
 pub const MAX_ID_LEN: usize = 200;
@@ -46,17 +49,17 @@ macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
+        pub struct $name(CompactString);
 
         impl $name {
             /// Accepts 1..=200 printable characters without surrounding spaces.
             pub fn parse(s: &str) -> Result<Self, ModelError> {
-                validate_id(s).map(|()| $name(s.to_owned())).map_err(|expected| {
+                validate_id(s).map(|()| $name(CompactString::from(s))).map_err(|expected| {
                     ModelError::invalid($what, expected, s)
                 })
             }
             pub fn as_str(&self) -> &str {
-                &self.0
+                self.0.as_str()
             }
         }
 
@@ -76,7 +79,7 @@ macro_rules! id_type {
         impl TryFrom<String> for $name {
             type Error = ModelError;
             fn try_from(s: String) -> Result<Self, ModelError> {
-                validate_id(&s).map(|()| $name(s.clone())).map_err(|expected| {
+                validate_id(&s).map(|()| $name(CompactString::from(s.as_str()))).map_err(|expected| {
                     ModelError::invalid($what, expected, s)
                 })
             }

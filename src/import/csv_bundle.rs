@@ -197,6 +197,46 @@ fn parse_date(s: &str) -> Result<chrono::NaiveDate, ModelError> {
         .map_err(|_| ModelError::invalid("date", "a date like 2026-03-31", s))
 }
 
+/// Maps the header's column names to positions, refusing unknown, repeated
+/// and missing required columns.
+fn header_columns(
+    spec: &Spec,
+    headers: &csv::StringRecord,
+    file_name: &str,
+) -> Result<HashMap<&'static str, usize>, ImportError> {
+    let mut cols: HashMap<&'static str, usize> = HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        let h = h.trim().trim_start_matches('\u{feff}');
+        let known = spec.required.iter().chain(spec.optional).find(|c| **c == h);
+        match known {
+            Some(c) => {
+                if cols.insert(c, i).is_some() {
+                    return Err(header_error(
+                        file_name,
+                        format!("column `{h}` appears twice"),
+                    ));
+                }
+            }
+            None => {
+                let all: Vec<&str> = spec.required.iter().chain(spec.optional).copied().collect();
+                return Err(header_error(
+                    file_name,
+                    format!("unknown column `{h}`; expected columns: {}", all.join(", ")),
+                ));
+            }
+        }
+    }
+    for c in spec.required {
+        if !cols.contains_key(c) {
+            return Err(header_error(
+                file_name,
+                format!("missing required column `{c}`"),
+            ));
+        }
+    }
+    Ok(cols)
+}
+
 /// Reads one file of the folder, calling `each` for every data row. A missing
 /// optional file reads as empty.
 fn read_file(
@@ -224,36 +264,7 @@ fn read_file(
         .from_reader(BufReader::with_capacity(1 << 20, file));
     let file_name = path.display().to_string();
     let headers = rdr.headers().map_err(|e| csv_error(&file_name, e))?.clone();
-    let mut cols: HashMap<&'static str, usize> = HashMap::new();
-    for (i, h) in headers.iter().enumerate() {
-        let h = h.trim().trim_start_matches('\u{feff}');
-        let known = spec.required.iter().chain(spec.optional).find(|c| **c == h);
-        match known {
-            Some(c) => {
-                if cols.insert(c, i).is_some() {
-                    return Err(header_error(
-                        &file_name,
-                        format!("column `{h}` appears twice"),
-                    ));
-                }
-            }
-            None => {
-                let all: Vec<&str> = spec.required.iter().chain(spec.optional).copied().collect();
-                return Err(header_error(
-                    &file_name,
-                    format!("unknown column `{h}`; expected columns: {}", all.join(", ")),
-                ));
-            }
-        }
-    }
-    for c in spec.required {
-        if !cols.contains_key(c) {
-            return Err(header_error(
-                &file_name,
-                format!("missing required column `{c}`"),
-            ));
-        }
-    }
+    let cols = header_columns(spec, &headers, &file_name)?;
     let width = headers.len();
     let mut rec = csv::StringRecord::new();
     loop {
@@ -395,28 +406,7 @@ pub fn read_dir(dir: &Path) -> Result<(Bundle, SourceMap), ImportError> {
         }
     })?;
 
-    read_file(dir, &INTERACTIONS, &mut errors, |mut r| {
-        let id = r.req("interaction_id", InteractionId::parse);
-        let from = r.req("from_person", PersonId::parse);
-        let to = r.req("to_person", PersonId::parse);
-        let kind = r.req("kind", InteractionKind::parse);
-        let at = r.req("timestamp", Timestamp::parse);
-        let others = r.list("other_participants", PersonId::parse);
-        if let (Some(id), Some(from), Some(to), Some(kind), Some(at)) = (id, from, to, kind, at) {
-            let mut participants = Vec::with_capacity(2 + others.len());
-            participants.push(from.clone());
-            participants.push(to);
-            participants.extend(others);
-            b.interactions.push(Interaction {
-                id,
-                kind,
-                at,
-                initiator: from,
-                participants,
-            });
-            src.interactions.push(r.loc.clone());
-        }
-    })?;
+    read_interactions(dir, &mut b, &mut src, &mut errors)?;
 
     read_file(dir, &INFLUENCES, &mut errors, |mut r| {
         let from = r.req("influencer_id", PersonId::parse);
@@ -518,6 +508,166 @@ pub fn read_dir(dir: &Path) -> Result<(Bundle, SourceMap), ImportError> {
     } else {
         Err(ImportError::Invalid(errors))
     }
+}
+
+/// One interaction row; `None` (with errors recorded) when it is bad.
+fn parse_interaction(r: &mut Row<'_>) -> Option<Interaction> {
+    let id = r.req("interaction_id", InteractionId::parse);
+    let from = r.req("from_person", PersonId::parse);
+    let to = r.req("to_person", PersonId::parse);
+    let kind = r.req("kind", InteractionKind::parse);
+    let at = r.req("timestamp", Timestamp::parse);
+    let others = r.list("other_participants", PersonId::parse);
+    let (id, from, to, kind, at) = (id?, from?, to?, kind?, at?);
+    let mut participants = Vec::with_capacity(2 + others.len());
+    participants.push(from.clone());
+    participants.push(to);
+    participants.extend(others);
+    Some(Interaction {
+        id,
+        kind,
+        at,
+        initiator: from,
+        participants,
+    })
+}
+
+/// Parsed rows of one chunk of a file, with their locations and errors.
+#[derive(Default)]
+struct Chunk {
+    rows: Vec<Interaction>,
+    locations: Vec<Location>,
+    errors: Vec<RecordError>,
+}
+
+/// Reads `interactions.csv`, the big file of a bundle, on all cores: the
+/// body is cut at line ends into chunks parsed in parallel. A file with any
+/// quote character is read in one piece, since a quoted field may hold a
+/// line end.
+fn read_interactions(
+    dir: &Path,
+    b: &mut Bundle,
+    src: &mut SourceMap,
+    errors: &mut Vec<RecordError>,
+) -> Result<(), ImportError> {
+    let path = dir.join(INTERACTIONS.file);
+    if !path.exists() {
+        return Ok(());
+    }
+    let file_name = path.display().to_string();
+    let bytes = std::fs::read(&path).map_err(|e| ImportError::Unreadable {
+        path: file_name.clone(),
+        reason: e.to_string(),
+    })?;
+    let header_end = memchr::memchr(b'\n', &bytes)
+        .map(|i| i + 1)
+        .unwrap_or(bytes.len());
+    let mut hdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(&bytes[..header_end]);
+    let mut headers = csv::StringRecord::new();
+    hdr.read_record(&mut headers)
+        .map_err(|e| csv_error(&file_name, e))?;
+    let cols = header_columns(&INTERACTIONS, &headers, &file_name)?;
+    let width = headers.len();
+    let body = &bytes[header_end..];
+
+    // Chunk boundaries at line ends, and the line number each chunk starts at.
+    let pieces = if memchr::memchr(b'"', body).is_some() || body.len() < (4 << 20) {
+        1
+    } else {
+        rayon::current_num_threads() * 4
+    };
+    let mut bounds = vec![0usize];
+    for k in 1..pieces {
+        let guess = (body.len() * k / pieces).max(*bounds.last().expect("nonempty"));
+        match memchr::memchr(b'\n', &body[guess..]) {
+            Some(i) => bounds.push(guess + i + 1),
+            None => break,
+        }
+    }
+    bounds.push(body.len());
+    bounds.dedup();
+    let ranges: Vec<(usize, usize)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
+    let mut first_line = Vec::with_capacity(ranges.len());
+    let mut line = 2u64; // the header is line 1
+    for (start, end) in &ranges {
+        first_line.push(line);
+        line += memchr::memchr_iter(b'\n', &body[*start..*end]).count() as u64;
+    }
+
+    use rayon::prelude::*;
+    let chunks: Vec<Result<Chunk, ImportError>> = ranges
+        .par_iter()
+        .zip(first_line.par_iter())
+        .map(|(&(start, end), &line0)| {
+            let mut out = Chunk::default();
+            let mut rdr = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(&body[start..end]);
+            let mut rec = csv::StringRecord::new();
+            loop {
+                match rdr.read_record(&mut rec) {
+                    Ok(false) => break,
+                    Ok(true) => {}
+                    Err(e) => {
+                        let at = e.position().map(|p| p.line() - 1).unwrap_or(0);
+                        return Err(csv_error(&file_name, e)).map_err(|err| match err {
+                            ImportError::Invalid(mut v) => {
+                                for x in &mut v {
+                                    x.location.line = line0 + at;
+                                }
+                                ImportError::Invalid(v)
+                            }
+                            other => other,
+                        });
+                    }
+                }
+                let loc = Location {
+                    file: file_name.clone(),
+                    line: line0 + rec.position().map(|p| p.line() - 1).unwrap_or(0),
+                    path: None,
+                };
+                if rec.len() != width {
+                    out.errors.push(RecordError {
+                        location: loc,
+                        field: "(row)".into(),
+                        value: format!("{} columns", rec.len()),
+                        expected: format!("{width} columns, as in the header"),
+                    });
+                    continue;
+                }
+                if rec.iter().all(|f| f.trim().is_empty()) {
+                    continue;
+                }
+                let mut row = Row {
+                    rec: &rec,
+                    cols: &cols,
+                    loc,
+                    errors: &mut out.errors,
+                };
+                if let Some(i) = parse_interaction(&mut row) {
+                    out.locations.push(row.loc);
+                    out.rows.push(i);
+                }
+            }
+            Ok(out)
+        })
+        .collect();
+    let total: usize = chunks
+        .iter()
+        .map(|c| c.as_ref().map(|c| c.rows.len()).unwrap_or(0))
+        .sum();
+    b.interactions.reserve(total);
+    src.interactions.reserve(total);
+    for c in chunks {
+        let c = c?;
+        b.interactions.extend(c.rows);
+        src.interactions.extend(c.locations);
+        errors.extend(c.errors);
+    }
+    Ok(())
 }
 
 fn opt<T: ToString>(v: &Option<T>) -> String {

@@ -211,3 +211,40 @@ async fn bad_json_bundle_names_line_and_path() {
     );
     assert!(err.contains("1 (C-level) to 6"), "{err}");
 }
+
+#[tokio::test]
+async fn big_files_are_read_in_parallel_with_the_right_line_numbers() {
+    let (t, bad) = baseline().await;
+    // ~6 MB: read in chunks on all cores; the bad rows sit in different chunks.
+    let mut body = std::fs::read_to_string(bad.join("interactions.csv")).unwrap();
+    let first_new = body.lines().count() + 1;
+    let n = 120_000;
+    for k in 0..n {
+        let kind = match k {
+            1_000 => "telegram",
+            100_000 => "fax",
+            _ => "email",
+        };
+        body.push_str(&format!(
+            "{},1,12,{kind},2025-10-01T10:00:00Z,outbound\n",
+            1_000 + k
+        ));
+    }
+    std::fs::write(bad.join("interactions.csv"), body).unwrap();
+    let err = rejected(&t, &bad).await;
+    assert!(
+        err.contains(&format!(
+            "interactions.csv:{}: field `kind`: got \"telegram\"",
+            first_new + 1_000
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "interactions.csv:{}: field `kind`: got \"fax\"",
+            first_new + 100_000
+        )),
+        "{err}"
+    );
+    assert!(err.contains("2 problems"), "{err}");
+}
