@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use lru::LruCache;
 use renmai_graph::paths::WarmPath;
+use renmai_graph::plan::AccountPlan;
 use renmai_graph::score::WhatIfLeaves;
 use renmai_graph::{AccountData, AccountScores, OrgId, PersonId, ScoringConfig, Timestamp};
 
@@ -160,6 +161,35 @@ impl Engine {
         .await
         .map(Some)
         .map_err(|e| StoreError::Backend(format!("path search failed: {e}")))
+    }
+
+    /// The account plan as of `as_of`, with users' objectives and decisions.
+    pub async fn plan(
+        &self,
+        account: &OrgId,
+        as_of: Option<Timestamp>,
+    ) -> Result<Option<(Arc<AccountData>, AccountPlan)>, StoreError> {
+        let Some(scores) = self.scores(account, as_of).await? else {
+            return Ok(None);
+        };
+        let data = self.account_data(account).await?.ok_or_else(|| {
+            StoreError::NotFound(format!("no customer account with id {account}"))
+        })?;
+        let state = self.store.plan_state(account).await?;
+        let config = self.config.clone();
+        let d = data.clone();
+        let plan = tokio::task::spawn_blocking(move || {
+            renmai_graph::plan::account_plan(
+                &d,
+                &scores,
+                &config,
+                &state.objectives,
+                &state.actions,
+            )
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("planning failed: {e}")))?;
+        Ok(Some((data, plan)))
     }
 
     /// What `account` loses if `person` leaves.

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod engine;
 pub mod humanize;
 pub mod import;
+pub mod plan;
 pub mod store;
 pub mod validate;
 pub mod web;

@@ -17,6 +17,7 @@ pub mod influence;
 pub mod model;
 pub mod next;
 pub mod paths;
+pub mod plan;
 pub mod score;
 pub mod time;
 

@@ -1,5 +1,6 @@
 //! The command line: `renmai serve|import|export|stats|demo|score`.
 
+pub mod plan;
 pub mod score;
 
 use std::io::IsTerminal;
@@ -73,6 +74,8 @@ pub enum Command {
     Demo,
     /// Scores from the store: closeness, influence, paths, coverage or next approaches.
     Score(score::ScoreArgs),
+    /// An account's plan (ESP+): show it, save a snapshot, set objectives, decide actions.
+    Plan(plan::PlanArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,6 +152,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo => load_demo(store.as_ref(), quiet, true).await,
         Command::Score(args) => {
             score::run(&crate::engine::Engine::new(store, config.scoring), args).await
+        }
+        Command::Plan(args) => {
+            plan::run(&crate::engine::Engine::new(store, config.scoring), args).await
         }
     }
 }

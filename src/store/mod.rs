@@ -6,6 +6,7 @@ pub mod sqlite;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use renmai_graph::plan::{AccountPlan, Action, Objective};
 use renmai_graph::{AccountData, OrgId, Person, PersonId, Timestamp};
 use serde::Serialize;
 
@@ -20,6 +21,8 @@ pub enum StoreError {
     Rejected(#[from] ImportError),
     #[error("the store at {location} cannot be opened: {reason}")]
     Open { location: String, reason: String },
+    #[error("{0}")]
+    NotFound(String),
     #[error("store failure: {0}")]
     Backend(String),
 }
@@ -115,6 +118,21 @@ pub struct PersonRecord {
     pub is_ours: bool,
 }
 
+/// What users decided about an account's plan: their objectives and their
+/// accepted, edited or closed actions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PlanState {
+    pub objectives: Vec<Objective>,
+    pub actions: Vec<Action>,
+}
+
+/// One thing a user writes into a plan.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlanItem {
+    Objective(Objective),
+    Action(Action),
+}
+
 /// A place to keep renmai's data. Writes are idempotent upserts keyed by
 /// the records' own ids, applied all-or-nothing.
 #[async_trait]
@@ -146,6 +164,18 @@ pub trait Store: Send + Sync {
     async fn account_data(&self, account: &OrgId) -> Result<Option<AccountData>, StoreError>;
 
     async fn person(&self, id: &PersonId) -> Result<Option<PersonRecord>, StoreError>;
+
+    /// Objectives and action decisions of an account's plan.
+    async fn plan_state(&self, account: &OrgId) -> Result<PlanState, StoreError>;
+
+    /// Upserts an objective or an action decision (by its id).
+    async fn save_plan_item(&self, account: &OrgId, item: PlanItem) -> Result<(), StoreError>;
+
+    /// Stores a dated snapshot of a plan (one per account and instant).
+    async fn save_snapshot(&self, plan: &AccountPlan) -> Result<(), StoreError>;
+
+    /// An account's plan snapshots, oldest first.
+    async fn snapshots(&self, account: &OrgId) -> Result<Vec<AccountPlan>, StoreError>;
 
     /// True when nothing has been stored yet.
     async fn is_empty(&self) -> Result<bool, StoreError> {

@@ -16,15 +16,18 @@ use rusqlite::{
 };
 
 use super::{
-    AccountSummary, Counts, ImportSummary, PersonRecord, Progress, Stats, Store, StoreError,
+    AccountSummary, Counts, ImportSummary, PersonRecord, PlanItem, PlanState, Progress, Stats,
+    Store, StoreError,
 };
 use crate::bundle::Bundle;
 use crate::import::ImportError;
 use crate::validate::{self, ExistingOrg, ExistingPerson, ExistingRefs, SourceMap};
+use renmai_graph::plan::AccountPlan;
 
 /// Versioned schema: entry `i` brings the schema from version `i` to `i + 1`.
 /// Never edit a released entry; append a new one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE organizations (
     id        TEXT PRIMARY KEY,
     name      TEXT NOT NULL,
@@ -133,7 +136,31 @@ CREATE TABLE opportunity_contacts (
     at                  INTEGER,
     PRIMARY KEY (opportunity_id, person_id)
 ) WITHOUT ROWID;
-"#];
+"#,
+    // 2: account plans (ESP+): objectives, users' decisions on actions, dated snapshots.
+    r#"
+CREATE TABLE plan_objectives (
+    account_id TEXT NOT NULL REFERENCES organizations(id),
+    id         TEXT NOT NULL,
+    body       TEXT NOT NULL, -- JSON of renmai_graph::plan::Objective
+    PRIMARY KEY (account_id, id)
+) WITHOUT ROWID;
+
+CREATE TABLE plan_actions (
+    account_id TEXT NOT NULL REFERENCES organizations(id),
+    id         TEXT NOT NULL,
+    body       TEXT NOT NULL, -- JSON of renmai_graph::plan::Action
+    PRIMARY KEY (account_id, id)
+) WITHOUT ROWID;
+
+CREATE TABLE plan_snapshots (
+    account_id TEXT NOT NULL REFERENCES organizations(id),
+    saved_at   INTEGER NOT NULL,
+    body       TEXT NOT NULL, -- JSON of renmai_graph::plan::AccountPlan
+    PRIMARY KEY (account_id, saved_at)
+) WITHOUT ROWID;
+"#,
+];
 
 /// Must stay the statement of migration 1, which it rebuilds after bulk loads.
 const INTERACTIONS_ACCOUNT_INDEX: &str =
@@ -308,6 +335,15 @@ fn resolve_refs(tx: &Transaction<'_>, bundle: &Bundle) -> Result<ExistingRefs, S
             }
         }
     }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Backend(format!("encoding: {e}")))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s)
+        .map_err(|e| StoreError::Backend(format!("stored plan data does not decode: {e}")))
 }
 
 fn corrupt(e: ModelError) -> StoreError {
@@ -1221,6 +1257,74 @@ impl Store for SqliteStore {
     async fn account_data(&self, account: &OrgId) -> Result<Option<AccountData>, StoreError> {
         let account = account.clone();
         self.read(move |c| account_data(c, &account)).await
+    }
+
+    async fn plan_state(&self, account: &OrgId) -> Result<PlanState, StoreError> {
+        let account = account.clone();
+        self.read(move |c| {
+            let mut out = PlanState::default();
+            let mut q = c.prepare_cached(
+                "SELECT body FROM plan_objectives WHERE account_id = ?1 ORDER BY id",
+            )?;
+            for b in q.query_map([account.as_str()], |r| r.get::<_, String>(0))? {
+                out.objectives.push(from_json(&b?)?);
+            }
+            let mut q = c.prepare_cached(
+                "SELECT body FROM plan_actions WHERE account_id = ?1 ORDER BY id",
+            )?;
+            for b in q.query_map([account.as_str()], |r| r.get::<_, String>(0))? {
+                out.actions.push(from_json(&b?)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn save_plan_item(&self, account: &OrgId, item: PlanItem) -> Result<(), StoreError> {
+        let account = account.clone();
+        self.write(move |c| {
+            if !c.prepare_cached("SELECT 1 FROM organizations WHERE id = ?1 AND is_ours = 0")?.exists([account.as_str()])? {
+                return Err(StoreError::NotFound(format!("no customer account with id {account}")));
+            }
+            let (table, id, body) = match &item {
+                PlanItem::Objective(o) => ("plan_objectives", o.id.clone(), to_json(o)?),
+                PlanItem::Action(a) => ("plan_actions", a.id.clone(), to_json(a)?),
+            };
+            c.execute(
+                &format!("INSERT INTO {table} (account_id, id, body) VALUES (?1, ?2, ?3) ON CONFLICT (account_id, id) DO UPDATE SET body = excluded.body"),
+                params![account.as_str(), id, body],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn save_snapshot(&self, plan: &AccountPlan) -> Result<(), StoreError> {
+        let body = to_json(plan)?;
+        let (account, at) = (plan.account.clone(), plan.as_of.epoch_seconds());
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO plan_snapshots (account_id, saved_at, body) VALUES (?1, ?2, ?3) ON CONFLICT (account_id, saved_at) DO UPDATE SET body = excluded.body",
+                params![account.as_str(), at, body],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn snapshots(&self, account: &OrgId) -> Result<Vec<AccountPlan>, StoreError> {
+        let account = account.clone();
+        self.read(move |c| {
+            let mut q = c.prepare_cached(
+                "SELECT body FROM plan_snapshots WHERE account_id = ?1 ORDER BY saved_at",
+            )?;
+            let mut out = Vec::new();
+            for b in q.query_map([account.as_str()], |r| r.get::<_, String>(0))? {
+                out.push(from_json(&b?)?);
+            }
+            Ok(out)
+        })
+        .await
     }
 
     async fn person(&self, id: &PersonId) -> Result<Option<PersonRecord>, StoreError> {

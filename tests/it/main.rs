@@ -4,5 +4,6 @@
 mod crash;
 mod helpers;
 mod import;
+mod plan;
 mod store;
 mod web;

@@ -1,0 +1,199 @@
+//! Account plans on the demo data: the stories the demo tells become actions.
+
+use std::sync::Arc;
+
+use renmai::bundle::Bundle;
+use renmai::engine::Engine;
+use renmai::plan::{Names, changes, markdown, printable};
+use renmai::store::{PlanItem, Store};
+use renmai_graph::plan::{ActionKind, ActionStatus};
+use renmai_graph::*;
+
+use crate::helpers::*;
+
+async fn demo() -> (TestStore, Engine) {
+    let t = TestStore::new();
+    t.import(renmai::demo::demo_bundle(chrono::Utc::now().date_naive()))
+        .await;
+    let engine = Engine::new(t.store.clone(), ScoringConfig::default());
+    (t, engine)
+}
+
+fn org(s: &str) -> OrgId {
+    OrgId::parse(s).unwrap()
+}
+
+#[tokio::test]
+async fn single_threaded_account_gets_a_multi_threading_action() {
+    let (_t, engine) = demo().await;
+    let (_, plan) = engine
+        .plan(&org("acc-hartmann"), None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        plan.single_threaded_seller.as_ref().map(|p| p.as_str()),
+        Some("nw-04")
+    );
+    let a = plan
+        .actions
+        .iter()
+        .find(|a| a.kind == ActionKind::MultiThread)
+        .expect("a multi-threading action");
+    assert_eq!(
+        a.through.as_ref().map(|p| p.as_str()),
+        Some("nw-04"),
+        "introduced by the one seller"
+    );
+    assert!(
+        a.owner.as_ref().is_some_and(|o| o.as_str() != "nw-04"),
+        "owned by a second seller"
+    );
+}
+
+#[tokio::test]
+async fn cold_economic_buyer_gets_re_engaged_through_the_best_introducer_and_logging_it_lifts_the_index()
+ {
+    let (t, engine) = demo().await;
+    let account = org("acc-lumen");
+    let (data, plan) = engine.plan(&account, None).await.unwrap().unwrap();
+    let eb = data
+        .people
+        .iter()
+        .find(|p| p.role == Some(BuyingRole::EconomicBuyer))
+        .unwrap();
+    let action = plan
+        .actions
+        .iter()
+        .find(|a| a.kind == ActionKind::ReEngage && a.whom == eb.id)
+        .expect("a re-engagement action for the economic buyer");
+    let scores = engine.scores(&account, None).await.unwrap().unwrap();
+    let best = scores
+        .stakeholders
+        .iter()
+        .find(|s| s.person == eb.id)
+        .unwrap()
+        .best_path
+        .clone()
+        .unwrap();
+    assert_eq!(
+        action.owner.as_ref(),
+        Some(&best.seller),
+        "the best introducer owns it"
+    );
+    if best.hops.len() > 1 {
+        assert_eq!(action.through.as_ref(), Some(best.connector()));
+    }
+
+    // Do it: log the meeting, close the action.
+    let owner = action.owner.clone().unwrap();
+    let b = Bundle {
+        interactions: vec![Interaction {
+            id: InteractionId::parse("re-engage-1").unwrap(),
+            kind: InteractionKind::Meeting,
+            at: Timestamp::from(chrono::Utc::now() - chrono::Duration::minutes(5)),
+            initiator: owner.clone(),
+            participants: vec![owner, eb.id.clone()],
+        }],
+        ..Default::default()
+    };
+    let src = renmai::validate::SourceMap::synthetic("test", &b);
+    engine
+        .import(b, src, Arc::new(renmai::store::NoProgress))
+        .await
+        .unwrap();
+    let mut done = action.clone();
+    done.status = ActionStatus::Done;
+    t.store
+        .save_plan_item(&account, PlanItem::Action(done.clone()))
+        .await
+        .unwrap();
+
+    let (_, after) = engine.plan(&account, None).await.unwrap().unwrap();
+    assert!(
+        after.relationship_index > plan.relationship_index,
+        "index {} → {}",
+        plan.relationship_index,
+        after.relationship_index
+    );
+    let closed = after.actions.iter().find(|a| a.id == done.id).unwrap();
+    assert_eq!(closed.status, ActionStatus::Done);
+}
+
+#[tokio::test]
+async fn snapshot_history_shows_what_changed() {
+    let (t, engine) = demo().await;
+    let account = org("acc-meridian");
+    let (data, first) = engine
+        .plan(
+            &account,
+            Some(Timestamp::from(
+                chrono::Utc::now() - chrono::Duration::days(30),
+            )),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    t.store.save_snapshot(&first).await.unwrap();
+
+    // A stakeholder leaves (moves to another company), another turns opponent.
+    let leaver = data
+        .people
+        .iter()
+        .find(|p| p.reports_to.is_some() && p.role.is_none())
+        .unwrap()
+        .clone();
+    let mut flipper = data
+        .people
+        .iter()
+        .find(|p| p.id != leaver.id && p.attitude != Some(Attitude::Opponent))
+        .unwrap()
+        .clone();
+    let mut moved = leaver.clone();
+    moved.org = org("acc-lumen");
+    moved.reports_to = None;
+    flipper.attitude = Some(Attitude::Opponent);
+    // The leaver's reports now report to the leaver's manager.
+    let mut people = vec![moved, flipper.clone()];
+    for p in data
+        .people
+        .iter()
+        .filter(|p| p.reports_to.as_ref() == Some(&leaver.id))
+    {
+        let mut p = p.clone();
+        p.reports_to = leaver.reports_to.clone();
+        people.push(p);
+    }
+    let b = Bundle {
+        people,
+        ..Default::default()
+    };
+    let src = renmai::validate::SourceMap::synthetic("test", &b);
+    engine
+        .import(b, src, Arc::new(renmai::store::NoProgress))
+        .await
+        .unwrap();
+
+    let (data2, now) = engine.plan(&account, None).await.unwrap().unwrap();
+    let snapshots = t.store.snapshots(&account).await.unwrap();
+    assert_eq!(snapshots.len(), 1);
+    let d = changes(&now, &snapshots).expect("a diff against the snapshot");
+    assert!(d.departed_stakeholders.contains(&leaver.id), "{d:?}");
+    assert!(
+        d.attitude_changes
+            .iter()
+            .any(|(p, _, after)| p == &flipper.id && *after == Some(Attitude::Opponent)),
+        "{d:?}"
+    );
+    // And the documents say it in words.
+    let names = Names::of(&data2);
+    let md = markdown(&now, &data2.account.name, &names, &snapshots);
+    assert!(md.contains("What changed since the last review"), "{md}");
+    assert!(
+        md.contains(&format!("attitude of {}", flipper.name)),
+        "{md}"
+    );
+    let html = printable(&now, &data2, &names, &snapshots).unwrap();
+    assert!(html.contains("<svg") && html.contains("@page { size: A4"));
+    assert!(html.contains(&flipper.name));
+}
