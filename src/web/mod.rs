@@ -5,6 +5,7 @@ pub mod api;
 pub mod assets;
 pub mod error;
 pub mod pages;
+pub mod plan_pages;
 
 use std::sync::Arc;
 
@@ -42,6 +43,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(pages::routes())
+        .merge(plan_pages::routes())
         .nest("/api/v1", api::routes())
         .merge(assets::routes())
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))

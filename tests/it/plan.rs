@@ -197,3 +197,74 @@ async fn snapshot_history_shows_what_changed() {
     assert!(html.contains("<svg") && html.contains("@page { size: A4"));
     assert!(html.contains(&flipper.name));
 }
+
+async fn get(router: axum::Router, uri: &str) -> (axum::http::StatusCode, String, String) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let resp = router
+        .oneshot(
+            axum::http::Request::get(uri)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = resp.status();
+    let ctype = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, ctype, String::from_utf8(body.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn plan_pages_and_exports() {
+    let (t, _engine) = demo().await;
+    let (s, ctype, body) = get(t.router(), "/accounts/acc-hartmann/plan").await;
+    assert_eq!(s, 200);
+    assert!(ctype.starts_with("text/html"));
+    assert!(
+        body.contains("Single-threaded: Rajesh Iyer holds every strong tie."),
+        "{body}"
+    );
+    assert!(body.contains("multi thread"));
+
+    let (s, ctype, md) = get(t.router(), "/accounts/acc-hartmann/plan.md").await;
+    assert_eq!(s, 200);
+    assert!(ctype.starts_with("text/markdown"));
+    assert!(md.starts_with("# Account plan: Hartmann Maschinenbau AG"));
+
+    let (s, _, json) = get(t.router(), "/accounts/acc-lumen/plan.json").await;
+    assert_eq!(s, 200);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(
+        v["plan"]["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "re_engage")
+    );
+    assert!(v["plan"]["acceptances"]["solution"]["value"].is_number());
+
+    let (s, _, html) = get(t.router(), "/accounts/acc-lumen/plan/print").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("<svg") && html.contains("<circle"));
+
+    let (s, _, hist) = get(t.router(), "/accounts/acc-lumen/plan/history").await;
+    assert_eq!(s, 200);
+    assert!(hist.contains("No snapshots yet"));
+
+    let (s, ctype, problem) = get(t.router(), "/accounts/nope/plan").await;
+    assert_eq!(s, 404);
+    assert_eq!(ctype, "application/problem+json");
+    assert!(
+        problem.contains("no customer account with id nope"),
+        "{problem}"
+    );
+
+    let (s, _, problem) = get(t.router(), "/accounts/acc-lumen/plan?as_of=yesterday").await;
+    assert_eq!(s, 400);
+    assert!(problem.contains("as_of"), "{problem}");
+}

@@ -1,0 +1,346 @@
+//! Account plan pages: the plan, its history, and its exports
+//! (`plan.md`, `plan.json`, printable `plan/print`).
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use renmai_graph::plan::{AccountPlan, ActionStatus};
+use renmai_graph::{OrgId, Timestamp};
+use serde::Deserialize;
+
+use super::{AppError, AppState};
+use crate::humanize::percent;
+use crate::plan::{
+    HistoryPoint, Names, PlanDocument, changes, diff_lines, group_label, history, markdown,
+    printable,
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/accounts/{id}/plan", get(plan_page))
+        .route("/accounts/{id}/plan/history", get(history_page))
+        .route("/accounts/{id}/plan/print", get(print))
+        .route("/accounts/{id}/plan.md", get(plan_md))
+        .route("/accounts/{id}/plan.json", get(plan_json))
+}
+
+#[derive(Deserialize)]
+pub struct AsOf {
+    as_of: Option<String>,
+}
+
+fn parse_account(id: &str) -> Result<OrgId, AppError> {
+    OrgId::parse(id).map_err(|e| AppError::NotFound(format!("no account {id:?}: {e}")))
+}
+
+fn parse_as_of(q: &AsOf) -> Result<Option<Timestamp>, AppError> {
+    q.as_of
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(Timestamp::parse)
+        .transpose()
+        .map_err(|e| AppError::BadRequest(format!("as_of: {e}")))
+}
+
+async fn load(
+    state: &AppState,
+    id: &str,
+    q: &AsOf,
+) -> Result<
+    (
+        std::sync::Arc<renmai_graph::AccountData>,
+        AccountPlan,
+        Vec<AccountPlan>,
+    ),
+    AppError,
+> {
+    let account = parse_account(id)?;
+    let (data, plan) = state
+        .engine
+        .plan(&account, parse_as_of(q)?)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no customer account with id {account}")))?;
+    let snapshots = state.store().snapshots(&account).await?;
+    Ok((data, plan, snapshots))
+}
+
+pub struct ActionLine {
+    pub id: String,
+    pub open: bool,
+    pub status: String,
+    pub kind: String,
+    pub whom: String,
+    pub whom_id: String,
+    pub through: String,
+    pub how: String,
+    pub owner: String,
+    pub due: String,
+    pub why: String,
+}
+
+pub struct ObjectiveLine {
+    pub text: String,
+    pub due: String,
+    pub state: String,
+    pub now: String,
+}
+
+pub struct DealLine {
+    pub name: String,
+    pub stage: String,
+    pub chain: Vec<String>,
+    pub missing: String,
+}
+
+#[derive(Template)]
+#[template(path = "plan.html")]
+struct PlanPage {
+    account_id: String,
+    account_name: String,
+    as_of: String,
+    index: String,
+    relationship: String,
+    solution: String,
+    price: String,
+    coverage: String,
+    parts: Vec<(String, String, String, String)>,
+    risks: Vec<String>,
+    actions: Vec<ActionLine>,
+    objectives: Vec<ObjectiveLine>,
+    deals: Vec<DealLine>,
+    changes: Vec<String>,
+    snapshots: usize,
+}
+
+fn rolled(r: &renmai_graph::plan::RolledUp) -> String {
+    match r.value {
+        Some(v) => format!("{} · {} assessed", percent(v), r.assessed),
+        None => "not assessed".into(),
+    }
+}
+
+async fn plan_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<AsOf>,
+) -> Result<Html<String>, AppError> {
+    let (data, plan, snapshots) = load(&state, &id, &q).await?;
+    let names = Names::of(&data);
+    let mut risks = Vec::new();
+    if let Some(s) = &plan.single_threaded_seller {
+        risks.push(format!(
+            "Single-threaded: {} holds every strong tie.",
+            names.get(s)
+        ));
+    }
+    risks.extend(
+        plan.gaps
+            .iter()
+            .map(|g| format!("Gap: nobody familiar in {}.", group_label(g))),
+    );
+    risks.extend(
+        plan.cold
+            .iter()
+            .map(|c| format!("Going cold: {}.", names.get(c))),
+    );
+    risks.extend(plan.single_points_of_failure.iter().map(|p| {
+        format!(
+            "If {} leaves, we lose every warm path to an economic buyer.",
+            names.get(p)
+        )
+    }));
+    let page = PlanPage {
+        account_id: data.account.id.to_string(),
+        account_name: data.account.name.clone(),
+        as_of: plan.as_of.to_rfc3339(),
+        index: percent(plan.relationship_index),
+        relationship: rolled(&plan.acceptances.relationship),
+        solution: rolled(&plan.acceptances.solution),
+        price: rolled(&plan.acceptances.price),
+        coverage: percent(plan.coverage),
+        parts: plan
+            .index_parts
+            .iter()
+            .take(8)
+            .map(|p| {
+                (
+                    names.get(&p.person),
+                    format!("{:.2}", p.influence),
+                    format!("{:.2}", p.closeness),
+                    format!("{:.3}", p.contribution),
+                )
+            })
+            .collect(),
+        risks,
+        actions: plan
+            .actions
+            .iter()
+            .map(|a| ActionLine {
+                id: a.id.clone(),
+                open: matches!(a.status, ActionStatus::Suggested | ActionStatus::Accepted),
+                status: format!("{:?}", a.status).to_lowercase(),
+                kind: a.kind.as_str().replace('_', " "),
+                whom: names.get(&a.whom),
+                whom_id: a.whom.to_string(),
+                through: names.opt(&a.through),
+                how: a.interaction.to_string(),
+                owner: names.opt(&a.owner),
+                due: a.due.to_string(),
+                why: a.why.clone(),
+            })
+            .collect(),
+        objectives: plan
+            .objectives
+            .iter()
+            .map(|o| ObjectiveLine {
+                text: o.objective.text.clone(),
+                due: o.objective.due.to_string(),
+                state: if o.met {
+                    "met".into()
+                } else if o.overdue {
+                    "overdue".into()
+                } else {
+                    format!("{} days left", o.days_left)
+                },
+                now: o
+                    .current_level
+                    .map(|l| l.name().to_owned())
+                    .unwrap_or_else(|| "—".into()),
+            })
+            .collect(),
+        deals: plan
+            .open_deals
+            .iter()
+            .map(|d| DealLine {
+                name: d.name.clone(),
+                stage: d.stage.clone().unwrap_or_else(|| "no stage".into()),
+                chain: d
+                    .decision_chain
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{} — {}, {}, solution {}/4, price {}/4, closeness {}",
+                            names.get(&c.person),
+                            c.role.map(|r| r.label()).unwrap_or("no role"),
+                            c.attitude.map(|a| a.as_str()).unwrap_or("attitude unknown"),
+                            c.solution_acceptance
+                                .map(|x| x.to_string())
+                                .unwrap_or_else(|| "?".into()),
+                            c.price_acceptance
+                                .map(|x| x.to_string())
+                                .unwrap_or_else(|| "?".into()),
+                            percent(c.closeness)
+                        )
+                    })
+                    .collect(),
+                missing: d
+                    .roles_missing
+                    .iter()
+                    .map(|r| r.label())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+            .collect(),
+        changes: changes(&plan, &snapshots)
+            .map(|d| diff_lines(&d, &names))
+            .unwrap_or_default(),
+        snapshots: snapshots.len(),
+    };
+    page.render()
+        .map(Html)
+        .map_err(|e| AppError::Internal(format!("template: {e}")))
+}
+
+#[derive(Template)]
+#[template(path = "plan_history.html")]
+struct HistoryPage {
+    account_id: String,
+    account_name: String,
+    points: Vec<HistoryPoint>,
+    changes: Vec<String>,
+    spark: String,
+}
+
+/// An inline SVG polyline of the index over the snapshots.
+fn sparkline(points: &[HistoryPoint]) -> String {
+    if points.len() < 2 {
+        return String::new();
+    }
+    let (w, h) = (240.0, 40.0);
+    let step = w / (points.len() - 1) as f64;
+    points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            format!(
+                "{:.1},{:.1}",
+                i as f64 * step,
+                h - p.relationship_index.clamp(0.0, 1.0) * h
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+async fn history_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<AsOf>,
+) -> Result<Html<String>, AppError> {
+    let (data, plan, snapshots) = load(&state, &id, &q).await?;
+    let names = Names::of(&data);
+    let points = history(&snapshots);
+    let page = HistoryPage {
+        account_id: data.account.id.to_string(),
+        account_name: data.account.name.clone(),
+        spark: sparkline(&points),
+        points,
+        changes: changes(&plan, &snapshots)
+            .map(|d| diff_lines(&d, &names))
+            .unwrap_or_default(),
+    };
+    page.render()
+        .map(Html)
+        .map_err(|e| AppError::Internal(format!("template: {e}")))
+}
+
+async fn print(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<AsOf>,
+) -> Result<Html<String>, AppError> {
+    let (data, plan, snapshots) = load(&state, &id, &q).await?;
+    printable(&plan, &data, &Names::of(&data), &snapshots)
+        .map(Html)
+        .map_err(|e| AppError::Internal(format!("template: {e}")))
+}
+
+async fn plan_md(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<AsOf>,
+) -> Result<Response, AppError> {
+    let (data, plan, snapshots) = load(&state, &id, &q).await?;
+    let md = markdown(&plan, &data.account.name, &Names::of(&data), &snapshots);
+    Ok(([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], md).into_response())
+}
+
+async fn plan_json(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<AsOf>,
+) -> Result<Response, AppError> {
+    let (_, plan, snapshots) = load(&state, &id, &q).await?;
+    let doc = PlanDocument {
+        plan: &plan,
+        history: history(&snapshots),
+        changes_since_last_snapshot: changes(&plan, &snapshots),
+    };
+    Ok(
+        axum::Json(serde_json::to_value(&doc).map_err(|e| AppError::Internal(e.to_string()))?)
+            .into_response(),
+    )
+}
