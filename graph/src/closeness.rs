@@ -405,7 +405,9 @@ fn lift(
     };
     let name = next_level.name();
     let text = match meetings {
-        Some(0) => format!("holding steady keeps it at {name} ({threshold:.2}) within 30 days"),
+        Some(0) => format!(
+            "reaches {name} ({threshold:.2}) within 30 days without more meetings, as the assessment ages"
+        ),
         Some(1) => format!("1 more meeting in the next 30 days reaches {name} ({threshold:.2})"),
         Some(n) => format!("{n} more meetings in the next 30 days reach {name} ({threshold:.2})"),
         None => format!(

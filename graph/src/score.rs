@@ -103,6 +103,14 @@ pub fn warm_paths(
     PathGraph::build(data, &ties, cfg).k_paths(target, k)
 }
 
+/// A stakeholder whose best warm path got weaker: strengths before and after.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Weakened {
+    pub person: PersonId,
+    pub before: f64,
+    pub after: f64,
+}
+
 /// What the account loses if one person (ours or theirs) leaves.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WhatIfLeaves {
@@ -113,8 +121,8 @@ pub struct WhatIfLeaves {
     pub gaps_opened: Vec<GroupKey>,
     /// Stakeholders with a warm path before and none after.
     pub unreachable: Vec<PersonId>,
-    /// Stakeholders whose best path got weaker: (person, before, after).
-    pub weakened: Vec<(PersonId, f64, f64)>,
+    /// Stakeholders whose best path got weaker.
+    pub weakened: Vec<Weakened>,
     pub ties_lost: usize,
 }
 
@@ -171,7 +179,11 @@ pub fn what_if_leaves(
         if b > 0.0 && a == 0.0 {
             unreachable.push(s.person.clone());
         } else if a < b * (1.0 - 1e-9) {
-            weakened.push((s.person.clone(), b, a));
+            weakened.push(Weakened {
+                person: s.person.clone(),
+                before: b,
+                after: a,
+            });
         }
     }
     WhatIfLeaves {
