@@ -91,6 +91,20 @@ pub fn score_account(data: &AccountData, cfg: &ScoringConfig, as_of: Timestamp) 
     }
 }
 
+/// Scores many accounts in parallel (rayon; accounts are independent shards).
+/// The result is in input order.
+pub fn score_accounts(
+    accounts: &[AccountData],
+    cfg: &ScoringConfig,
+    as_of: Timestamp,
+) -> Vec<AccountScores> {
+    use rayon::prelude::*;
+    accounts
+        .par_iter()
+        .map(|a| score_account(a, cfg, as_of))
+        .collect()
+}
+
 /// The `k` best warm paths from the account team to `target`.
 pub fn warm_paths(
     data: &AccountData,

@@ -286,3 +286,20 @@ fn cut_people_and_what_if() {
     assert!(w.ties_lost >= 2);
     assert!(w.index_after <= w.index_before);
 }
+
+#[test]
+fn coverage_threshold_is_a_parameter_and_batches_match() {
+    let data = acme();
+    let strict = ScoringConfig::default();
+    let loose = ScoringConfig {
+        coverage_threshold: 0.01,
+        ..ScoringConfig::default()
+    };
+    let a = score_account(&data, &strict, ts(AS_OF));
+    let b = score_account(&data, &loose, ts(AS_OF));
+    assert!(b.coverage.gaps.len() <= a.coverage.gaps.len());
+    assert!(b.coverage.strong_stakeholders >= a.coverage.strong_stakeholders);
+    let many = score_accounts(&[data.clone(), data], &strict, ts(AS_OF));
+    assert_eq!(many.len(), 2);
+    assert_eq!(many[0], a);
+}
