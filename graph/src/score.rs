@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::account::AccountData;
-use crate::closeness::{OurCloseness, Tie, account_ties, our_closeness};
+use crate::closeness::{OurCloseness, Tie, account_ties, our_closeness, stakeholder_links};
 use crate::config::ScoringConfig;
 use crate::coverage::{CoverageReport, GroupKey, coverage};
 use crate::influence::{StakeholderInfluence, account_influence};
@@ -53,7 +53,8 @@ pub fn score_account(data: &AccountData, cfg: &ScoringConfig, as_of: Timestamp) 
     let ties = account_ties(data, cfg, as_of);
     let ours = our_closeness(data, &ties, cfg);
     let influence = account_influence(data, cfg);
-    let graph = PathGraph::build(data, &ties, cfg);
+    let links = stakeholder_links(data, cfg, as_of);
+    let graph = PathGraph::build(data, &ties, &links, cfg);
     let best = graph.best_paths(data);
     let cov = coverage(
         data,
@@ -114,7 +115,8 @@ pub fn warm_paths(
     k: usize,
 ) -> Vec<WarmPath> {
     let ties = account_ties(data, cfg, as_of);
-    PathGraph::build(data, &ties, cfg).k_paths(target, k)
+    let links = stakeholder_links(data, cfg, as_of);
+    PathGraph::build(data, &ties, &links, cfg).k_paths(target, k)
 }
 
 /// A stakeholder whose best warm path got weaker: strengths before and after.

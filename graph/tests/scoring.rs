@@ -172,6 +172,12 @@ fn explanation_parts_add_up() {
     assert!((se_cto.explanation.by_kind[0].weight - 1.0).abs() < 1e-15);
     // No tie between two of our people, none with the CEO (future dinner ignored).
     assert!(ties.iter().all(|t| t.theirs != pid("ceo")));
+    // The workshop also links the two stakeholders who attended (eng, cto).
+    let links = renmai_graph::closeness::stakeholder_links(&acme(), &cfg, ts(AS_OF));
+    assert_eq!(links.len(), 1);
+    assert_eq!((links[0].a.as_str(), links[0].b.as_str()), ("cto", "eng"));
+    assert_eq!(links[0].interactions, 1);
+    assert!((links[0].closeness - evidence(links[0].raw, 10.0)).abs() < 1e-15);
 }
 
 #[test]
