@@ -4,8 +4,8 @@
 //!
 //! * `raw = Σ w(kind) · 2^(−age_days / half_life)` over the interactions both
 //!   took part in, up to `as_of`. In an interaction with `n > 2` participants
-//!   each (ours, theirs) pair gets `w / (n − 1)`: a meeting of five is a fifth
-//!   as personal as a one-to-one... per counterpart, a quarter of the weight.
+//!   each (ours, theirs) pair gets `w / (n − 1)`: in a meeting of five each
+//!   pair gets a quarter of a one-to-one's weight, as attention is shared.
 //!   Only pairs where exactly one side is ours count.
 //! * `evidence = 1 − exp(−raw / scale)`, computed as `-expm1(-raw/scale)` so a
 //!   faint tie keeps its precision.
