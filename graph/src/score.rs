@@ -142,7 +142,7 @@ pub struct WhatIfLeaves {
     pub ties_lost: usize,
 }
 
-/// Removes `person` from the account (their ties, interactions, links and
+/// Removes `person` from the account (their ties, influence lines and
 /// assessments; their reports move up to their manager, the usual interim
 /// arrangement) and compares the scores.
 pub fn what_if_leaves(
@@ -166,7 +166,8 @@ pub fn what_if_leaves(
     }
     d.our_people.retain(|p| &p.id != person);
     d.team.retain(|m| &m.person != person);
-    d.interactions.retain(|i| !i.participants.contains(person));
+    // Interactions stay: they happened, and the others' ties from them keep
+    // their weight (the `w / (n − 1)` split counts everyone who was there).
     d.influences
         .retain(|i| &i.from != person && &i.to != person);
     d.assessments

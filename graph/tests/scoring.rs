@@ -309,3 +309,37 @@ fn coverage_threshold_is_a_parameter_and_batches_match() {
     assert_eq!(many.len(), 2);
     assert_eq!(many[0], a);
 }
+
+#[test]
+fn knows_between_stakeholders_is_a_hop_and_texts_read_well() {
+    let cfg = ScoringConfig::default();
+    let mut data = acme();
+    // Only the CTO line reaches the CEO now: drop the CFO's influence and
+    // every reports-to line, then add a fresh "ally" assessment CTO–CEO.
+    data.influences.clear();
+    for p in &mut data.people {
+        p.reports_to = None;
+    }
+    data.assessments.push(Assessment {
+        from: pid("cto"),
+        to: pid("ceo"),
+        level: ClosenessLevel::ALLY,
+        at: ts("2025-12-30T00:00:00Z"),
+        by: Some(pid("se")),
+    });
+    let paths = warm_paths(&data, &cfg, ts(AS_OF), &pid("ceo"), 3);
+    assert!(!paths.is_empty());
+    let last = paths[0].hops.last().unwrap();
+    assert!(matches!(last.reason, HopReason::Knows { .. }), "{last:?}");
+    assert_eq!(last.strength, 1.0);
+    assert!(last.text.contains("ally"), "{}", last.text);
+    assert!(
+        paths[0].hops[0].text.contains("knows"),
+        "{}",
+        paths[0].hops[0].text
+    );
+    // Losing the solutions engineer keeps the CEO reachable: the AE was at the
+    // workshop with the CTO too, and that interaction still counts for the AE.
+    let w = what_if_leaves(&data, &cfg, ts(AS_OF), &pid("se"));
+    assert!(!w.unreachable.contains(&pid("ceo")), "{w:?}");
+}
