@@ -343,3 +343,27 @@ fn knows_between_stakeholders_is_a_hop_and_texts_read_well() {
     let w = what_if_leaves(&data, &cfg, ts(AS_OF), &pid("se"));
     assert!(!w.unreachable.contains(&pid("ceo")), "{w:?}");
 }
+
+#[test]
+fn empty_and_unconnected_accounts_score() {
+    let cfg = ScoringConfig::default();
+    let mut data = acme();
+    data.people.clear();
+    data.interactions.clear();
+    data.influences.clear();
+    data.assessments.clear();
+    let s = score_account(&data, &cfg, ts(AS_OF));
+    assert_eq!(s.relationship_index, 0.0);
+    assert!(s.stakeholders.is_empty() && s.next_approaches.is_empty());
+    assert_eq!(s.coverage.coverage, 1.0);
+    // People but no team and no interactions: nothing reachable, every group a gap.
+    let mut lonely = acme();
+    lonely.team.clear();
+    lonely.interactions.clear();
+    lonely.assessments.clear();
+    let s = score_account(&lonely, &cfg, ts(AS_OF));
+    assert!(s.stakeholders.iter().all(|x| x.best_path.is_none()));
+    assert_eq!(s.coverage.gaps.len(), s.coverage.groups.len());
+    assert!(!s.coverage.dependencies[0].reachable);
+    assert!(s.next_approaches.is_empty());
+}
