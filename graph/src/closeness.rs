@@ -4,8 +4,8 @@
 //!
 //! * `raw = Σ w(kind) · 2^(−age_days / half_life)` over the interactions both
 //!   took part in, up to `as_of`. In an interaction with `n > 2` participants
-//!   each (ours, theirs) pair gets `w / (n − 1)`: a meeting of five is a fifth
-//!   as personal as a one-to-one... per counterpart, a quarter of the weight.
+//!   each (ours, theirs) pair gets `w / (n − 1)`: in a meeting of five each
+//!   pair gets a quarter of a one-to-one's weight, as attention is shared.
 //!   Only pairs where exactly one side is ours count.
 //! * `evidence = 1 − exp(−raw / scale)`, computed as `-expm1(-raw/scale)` so a
 //!   faint tie keeps its precision.
@@ -405,7 +405,9 @@ fn lift(
     };
     let name = next_level.name();
     let text = match meetings {
-        Some(0) => format!("holding steady keeps it at {name} ({threshold:.2}) within 30 days"),
+        Some(0) => format!(
+            "reaches {name} ({threshold:.2}) within 30 days without more meetings, as the assessment ages"
+        ),
         Some(1) => format!("1 more meeting in the next 30 days reaches {name} ({threshold:.2})"),
         Some(n) => format!("{n} more meetings in the next 30 days reach {name} ({threshold:.2})"),
         None => format!(
@@ -547,6 +549,77 @@ pub fn our_closeness(data: &AccountData, ties: &[Tie], cfg: &ScoringConfig) -> V
             o.last_contact = Some(o.last_contact.map_or(l, |x| x.max(l)));
         }
     }
+    out
+}
+
+/// Evidence that two stakeholders know each other: the interactions they
+/// shared (same decayed sum and `w / (n − 1)` split as ties), for warm paths.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StakeholderLink {
+    pub a: PersonId,
+    pub b: PersonId,
+    pub raw: f64,
+    /// `1 − exp(−raw / scale)`.
+    pub closeness: f64,
+    pub interactions: u32,
+    pub last_contact: Option<Timestamp>,
+}
+
+/// Links between stakeholders of the account from shared interactions up to
+/// `as_of`, `a < b` by position in `data.people`.
+pub fn stakeholder_links(
+    data: &AccountData,
+    cfg: &ScoringConfig,
+    as_of: Timestamp,
+) -> Vec<StakeholderLink> {
+    let theirs: HashMap<&PersonId, usize> = data
+        .people
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (&p.id, i))
+        .collect();
+    let clock = DecayClock::new(as_of, cfg.half_life_days);
+    let mut pairs: HashMap<(usize, usize), (PairAccumulator, u32, Timestamp)> = HashMap::new();
+    let mut members: Vec<usize> = Vec::new();
+    for it in &data.interactions {
+        let n = it.participants.len();
+        if it.at > as_of || n < 2 {
+            continue;
+        }
+        members.clear();
+        members.extend(
+            it.participants
+                .iter()
+                .filter_map(|p| theirs.get(p).copied()),
+        );
+        if members.len() < 2 {
+            continue;
+        }
+        let w = cfg.weights.of(it.kind) / (n - 1) as f64;
+        for (i, &x) in members.iter().enumerate() {
+            for &y in &members[i + 1..] {
+                let key = (x.min(y), x.max(y));
+                let e = pairs
+                    .entry(key)
+                    .or_insert((PairAccumulator::default(), 0, it.at));
+                e.0.add(&clock, w, it.at.epoch_seconds());
+                e.1 += 1;
+                e.2 = e.2.max(it.at);
+            }
+        }
+    }
+    let mut out: Vec<StakeholderLink> = pairs
+        .into_iter()
+        .map(|((x, y), (acc, count, last))| StakeholderLink {
+            a: data.people[x].id.clone(),
+            b: data.people[y].id.clone(),
+            raw: acc.raw,
+            closeness: acc.evidence(cfg.evidence_scale),
+            interactions: count,
+            last_contact: Some(last),
+        })
+        .collect();
+    out.sort_by(|p, q| (&p.a, &p.b).cmp(&(&q.a, &q.b)));
     out
 }
 

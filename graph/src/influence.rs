@@ -256,9 +256,7 @@ fn weighted_brandes(g: &SimpleGraph, weight: &[f64]) -> Vec<f64> {
         while head < tail {
             let v = order[head];
             head += 1;
-            let dv = dist[v as usize];
-            let next = dv + 1;
-            let sv = sigma[v as usize];
+            let next = dist[v as usize] + 1;
             for &w in g.neighbors(v) {
                 let wi = w as usize;
                 let dw = dist[wi];
@@ -267,11 +265,14 @@ fn weighted_brandes(g: &SimpleGraph, weight: &[f64]) -> Vec<f64> {
                 tail += usize::from(fresh);
                 let dw = if fresh { next } else { dw };
                 dist[wi] = dw;
-                let down = dw == next;
-                sigma[wi] += if down { sv } else { 0.0 };
                 dag[ne] = (v, w);
-                ne += usize::from(down);
+                ne += usize::from(dw == next);
             }
+        }
+        // Path counts along the DAG in discovery order: every edge into v
+        // was found before any edge out of v.
+        for &(v, w) in &dag[..ne] {
+            sigma[w as usize] += sigma[v as usize];
         }
         for &(v, w) in dag[..ne].iter().rev() {
             let (vi, wi) = (v as usize, w as usize);

@@ -24,5 +24,5 @@ pub mod time;
 pub use account::AccountData;
 pub use config::ScoringConfig;
 pub use model::*;
-pub use score::{AccountScores, score_account, warm_paths, what_if_leaves};
+pub use score::{AccountScores, score_account, score_accounts, warm_paths, what_if_leaves};
 pub use time::Timestamp;

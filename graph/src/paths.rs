@@ -8,7 +8,9 @@
 //! * stakeholder ↔ stakeholder in both directions for each unordered pair
 //!   linked by reports-to (strength `reports_to_strength`), influences (its
 //!   strength) or a `KNOWS` assessment between them (`L / 4`), with the
-//!   strength of the strongest link, cost `−ln(strength)`.
+//!   strength of the strongest link, cost `−ln(strength)`; interactions two
+//!   stakeholders shared count as a link of their evidence (DESIGN.md:
+//!   "shared interactions between customer people").
 //!
 //! Sellers have no incoming edge but the source's, so no path runs through a
 //! second seller. Minimizing the summed cost maximizes the product of the hop
@@ -21,7 +23,7 @@ use std::collections::{BinaryHeap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use crate::account::AccountData;
-use crate::closeness::Tie;
+use crate::closeness::{StakeholderLink, Tie};
 use crate::config::ScoringConfig;
 use crate::model::{ClosenessLevel, InfluenceKind, PersonId, TeamRole};
 use crate::time::Timestamp;
@@ -283,6 +285,12 @@ pub enum HopReason {
         level: ClosenessLevel,
         at: Timestamp,
     },
+    /// Interactions the two stakeholders shared.
+    Shared {
+        closeness: f64,
+        interactions: u32,
+        last_contact: Option<Timestamp>,
+    },
 }
 
 /// One hop of a warm path.
@@ -331,8 +339,15 @@ pub struct PathGraph {
 pub const SOURCE: u32 = 0;
 
 impl PathGraph {
-    /// Builds the graph of the module doc from the account and its ties.
-    pub fn build(data: &AccountData, ties: &[Tie], cfg: &ScoringConfig) -> Self {
+    /// Builds the graph of the module doc from the account, its ties and
+    /// the links between its stakeholders (see [`crate::closeness::stakeholder_links`];
+    /// pass `&[]` to leave shared interactions out, as the bench contract does).
+    pub fn build(
+        data: &AccountData,
+        ties: &[Tie],
+        links: &[StakeholderLink],
+        cfg: &ScoringConfig,
+    ) -> Self {
         let mut nodes: Vec<Option<PersonId>> = vec![None];
         let mut seller_roles = vec![None];
         let mut index: HashMap<PersonId, u32> = HashMap::new();
@@ -428,6 +443,16 @@ impl PathGraph {
                 }
             }
         }
+        for l in links {
+            if let (Some(&x), Some(&y)) = (index.get(&l.a), index.get(&l.b)) {
+                let r = HopReason::Shared {
+                    closeness: l.closeness,
+                    interactions: l.interactions,
+                    last_contact: l.last_contact,
+                };
+                offer(x, y, l.closeness, r.clone(), r);
+            }
+        }
         for ((x, y), a) in latest {
             let r = HopReason::Knows {
                 level: a.level,
@@ -496,6 +521,13 @@ impl PathGraph {
                         let (x, y) = if *from_has_sway { (&a, &b) } else { (&b, &a) };
                         format!("{x} has sway over {y} ({kind}, {strength:.2})")
                     }
+                    HopReason::Shared {
+                        closeness,
+                        interactions,
+                        ..
+                    } => format!(
+                        "{a} and {b} met in {interactions} shared interactions ({closeness:.2})"
+                    ),
                     HopReason::Knows { level, at } => format!(
                         "{a} and {b} are {} (assessed {})",
                         level.name(),

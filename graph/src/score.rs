@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::account::AccountData;
-use crate::closeness::{OurCloseness, Tie, account_ties, our_closeness};
+use crate::closeness::{OurCloseness, Tie, account_ties, our_closeness, stakeholder_links};
 use crate::config::ScoringConfig;
 use crate::coverage::{CoverageReport, GroupKey, coverage};
 use crate::influence::{StakeholderInfluence, account_influence};
@@ -53,7 +53,8 @@ pub fn score_account(data: &AccountData, cfg: &ScoringConfig, as_of: Timestamp) 
     let ties = account_ties(data, cfg, as_of);
     let ours = our_closeness(data, &ties, cfg);
     let influence = account_influence(data, cfg);
-    let graph = PathGraph::build(data, &ties, cfg);
+    let links = stakeholder_links(data, cfg, as_of);
+    let graph = PathGraph::build(data, &ties, &links, cfg);
     let best = graph.best_paths(data);
     let cov = coverage(
         data,
@@ -91,6 +92,20 @@ pub fn score_account(data: &AccountData, cfg: &ScoringConfig, as_of: Timestamp) 
     }
 }
 
+/// Scores many accounts in parallel (rayon; accounts are independent shards).
+/// The result is in input order.
+pub fn score_accounts(
+    accounts: &[AccountData],
+    cfg: &ScoringConfig,
+    as_of: Timestamp,
+) -> Vec<AccountScores> {
+    use rayon::prelude::*;
+    accounts
+        .par_iter()
+        .map(|a| score_account(a, cfg, as_of))
+        .collect()
+}
+
 /// The `k` best warm paths from the account team to `target`.
 pub fn warm_paths(
     data: &AccountData,
@@ -100,7 +115,16 @@ pub fn warm_paths(
     k: usize,
 ) -> Vec<WarmPath> {
     let ties = account_ties(data, cfg, as_of);
-    PathGraph::build(data, &ties, cfg).k_paths(target, k)
+    let links = stakeholder_links(data, cfg, as_of);
+    PathGraph::build(data, &ties, &links, cfg).k_paths(target, k)
+}
+
+/// A stakeholder whose best warm path got weaker: strengths before and after.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Weakened {
+    pub person: PersonId,
+    pub before: f64,
+    pub after: f64,
 }
 
 /// What the account loses if one person (ours or theirs) leaves.
@@ -113,12 +137,12 @@ pub struct WhatIfLeaves {
     pub gaps_opened: Vec<GroupKey>,
     /// Stakeholders with a warm path before and none after.
     pub unreachable: Vec<PersonId>,
-    /// Stakeholders whose best path got weaker: (person, before, after).
-    pub weakened: Vec<(PersonId, f64, f64)>,
+    /// Stakeholders whose best path got weaker.
+    pub weakened: Vec<Weakened>,
     pub ties_lost: usize,
 }
 
-/// Removes `person` from the account (their ties, interactions, links and
+/// Removes `person` from the account (their ties, influence lines and
 /// assessments; their reports move up to their manager, the usual interim
 /// arrangement) and compares the scores.
 pub fn what_if_leaves(
@@ -142,7 +166,8 @@ pub fn what_if_leaves(
     }
     d.our_people.retain(|p| &p.id != person);
     d.team.retain(|m| &m.person != person);
-    d.interactions.retain(|i| !i.participants.contains(person));
+    // Interactions stay: they happened, and the others' ties from them keep
+    // their weight (the `w / (n − 1)` split counts everyone who was there).
     d.influences
         .retain(|i| &i.from != person && &i.to != person);
     d.assessments
@@ -171,7 +196,11 @@ pub fn what_if_leaves(
         if b > 0.0 && a == 0.0 {
             unreachable.push(s.person.clone());
         } else if a < b * (1.0 - 1e-9) {
-            weakened.push((s.person.clone(), b, a));
+            weakened.push(Weakened {
+                person: s.person.clone(),
+                before: b,
+                after: a,
+            });
         }
     }
     WhatIfLeaves {

@@ -172,6 +172,12 @@ fn explanation_parts_add_up() {
     assert!((se_cto.explanation.by_kind[0].weight - 1.0).abs() < 1e-15);
     // No tie between two of our people, none with the CEO (future dinner ignored).
     assert!(ties.iter().all(|t| t.theirs != pid("ceo")));
+    // The workshop also links the two stakeholders who attended (eng, cto).
+    let links = renmai_graph::closeness::stakeholder_links(&acme(), &cfg, ts(AS_OF));
+    assert_eq!(links.len(), 1);
+    assert_eq!((links[0].a.as_str(), links[0].b.as_str()), ("cto", "eng"));
+    assert_eq!(links[0].interactions, 1);
+    assert!((links[0].closeness - evidence(links[0].raw, 10.0)).abs() < 1e-15);
 }
 
 #[test]
@@ -285,4 +291,79 @@ fn cut_people_and_what_if() {
     assert!(w.unreachable.contains(&pid("cfo")));
     assert!(w.ties_lost >= 2);
     assert!(w.index_after <= w.index_before);
+}
+
+#[test]
+fn coverage_threshold_is_a_parameter_and_batches_match() {
+    let data = acme();
+    let strict = ScoringConfig::default();
+    let loose = ScoringConfig {
+        coverage_threshold: 0.01,
+        ..ScoringConfig::default()
+    };
+    let a = score_account(&data, &strict, ts(AS_OF));
+    let b = score_account(&data, &loose, ts(AS_OF));
+    assert!(b.coverage.gaps.len() <= a.coverage.gaps.len());
+    assert!(b.coverage.strong_stakeholders >= a.coverage.strong_stakeholders);
+    let many = score_accounts(&[data.clone(), data], &strict, ts(AS_OF));
+    assert_eq!(many.len(), 2);
+    assert_eq!(many[0], a);
+}
+
+#[test]
+fn knows_between_stakeholders_is_a_hop_and_texts_read_well() {
+    let cfg = ScoringConfig::default();
+    let mut data = acme();
+    // Only the CTO line reaches the CEO now: drop the CFO's influence and
+    // every reports-to line, then add a fresh "ally" assessment CTO–CEO.
+    data.influences.clear();
+    for p in &mut data.people {
+        p.reports_to = None;
+    }
+    data.assessments.push(Assessment {
+        from: pid("cto"),
+        to: pid("ceo"),
+        level: ClosenessLevel::ALLY,
+        at: ts("2025-12-30T00:00:00Z"),
+        by: Some(pid("se")),
+    });
+    let paths = warm_paths(&data, &cfg, ts(AS_OF), &pid("ceo"), 3);
+    assert!(!paths.is_empty());
+    let last = paths[0].hops.last().unwrap();
+    assert!(matches!(last.reason, HopReason::Knows { .. }), "{last:?}");
+    assert_eq!(last.strength, 1.0);
+    assert!(last.text.contains("ally"), "{}", last.text);
+    assert!(
+        paths[0].hops[0].text.contains("knows"),
+        "{}",
+        paths[0].hops[0].text
+    );
+    // Losing the solutions engineer keeps the CEO reachable: the AE was at the
+    // workshop with the CTO too, and that interaction still counts for the AE.
+    let w = what_if_leaves(&data, &cfg, ts(AS_OF), &pid("se"));
+    assert!(!w.unreachable.contains(&pid("ceo")), "{w:?}");
+}
+
+#[test]
+fn empty_and_unconnected_accounts_score() {
+    let cfg = ScoringConfig::default();
+    let mut data = acme();
+    data.people.clear();
+    data.interactions.clear();
+    data.influences.clear();
+    data.assessments.clear();
+    let s = score_account(&data, &cfg, ts(AS_OF));
+    assert_eq!(s.relationship_index, 0.0);
+    assert!(s.stakeholders.is_empty() && s.next_approaches.is_empty());
+    assert_eq!(s.coverage.coverage, 1.0);
+    // People but no team and no interactions: nothing reachable, every group a gap.
+    let mut lonely = acme();
+    lonely.team.clear();
+    lonely.interactions.clear();
+    lonely.assessments.clear();
+    let s = score_account(&lonely, &cfg, ts(AS_OF));
+    assert!(s.stakeholders.iter().all(|x| x.best_path.is_none()));
+    assert_eq!(s.coverage.gaps.len(), s.coverage.groups.len());
+    assert!(!s.coverage.dependencies[0].reachable);
+    assert!(s.next_approaches.is_empty());
 }
