@@ -536,3 +536,31 @@ pub fn printable(
     }
     .render()
 }
+
+/// "What if X leaves" in sentences: what the account loses.
+pub fn what_if_lines(w: &renmai_graph::score::WhatIfLeaves, names: &Names) -> Vec<String> {
+    let mut out = vec![format!(
+        "relationship index {} → {} ({:+.1} points); {} of our ties lost",
+        percent(w.index_before),
+        percent(w.index_after),
+        (w.index_after - w.index_before) * 100.0,
+        w.ties_lost
+    )];
+    for g in &w.gaps_opened {
+        out.push(format!("gap opens: nobody familiar in {}", group_label(g)));
+    }
+    for p in &w.unreachable {
+        out.push(format!("no warm path left to {}", names.get(p)));
+    }
+    let mut weakened = w.weakened.clone();
+    weakened.sort_by(|a, b| (a.after - a.before).total_cmp(&(b.after - b.before)));
+    for x in weakened.iter().take(10) {
+        out.push(format!(
+            "path to {} weakens from {} to {}",
+            names.get(&x.person),
+            percent(x.before),
+            percent(x.after)
+        ));
+    }
+    out
+}

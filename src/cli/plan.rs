@@ -7,7 +7,7 @@ use renmai_graph::plan::{ActionStatus, Objective};
 use renmai_graph::{ClosenessLevel, OrgId, PersonId, Timestamp};
 
 use crate::engine::Engine;
-use crate::plan::{Names, PlanDocument, changes, history, markdown, printable};
+use crate::plan::{Names, PlanDocument, changes, history, markdown, printable, what_if_lines};
 use crate::store::PlanItem;
 
 #[derive(Args, Debug)]
@@ -28,6 +28,9 @@ pub struct ShowArgs {
     pub as_of: Option<String>,
     #[arg(long, value_enum, default_value_t = PlanFormat::Md)]
     pub format: PlanFormat,
+    /// Also show what the account loses if this person (a stakeholder or one of ours) leaves.
+    #[arg(long)]
+    pub without: Option<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,11 +108,19 @@ pub async fn run(engine: &Engine, args: PlanArgs) -> anyhow::Result<()> {
                     "which account? `renmai plan ACCOUNT` (see `renmai stats` or the accounts page for ids)"
                 );
             };
+            let without = args
+                .show
+                .without
+                .as_deref()
+                .map(PersonId::parse)
+                .transpose()
+                .context("--without")?;
             show(
                 engine,
                 &OrgId::parse(&account)?,
                 parse_time(&args.show.as_of)?,
                 args.show.format,
+                without,
             )
             .await
         }
@@ -220,6 +231,7 @@ async fn show(
     account: &OrgId,
     as_of: Option<Timestamp>,
     format: PlanFormat,
+    without: Option<PersonId>,
 ) -> anyhow::Result<()> {
     let (data, plan) = engine
         .plan(account, as_of)
@@ -227,19 +239,46 @@ async fn show(
         .with_context(|| format!("no customer account with id {account}"))?;
     let snapshots = engine.store().snapshots(account).await?;
     let names = Names::of(&data);
+    let what_if = match &without {
+        Some(p) => {
+            if !data
+                .people
+                .iter()
+                .chain(&data.our_people)
+                .any(|x| &x.id == p)
+            {
+                bail!(
+                    "--without: {p} is neither a stakeholder of {account} nor one of our people on it"
+                );
+            }
+            engine.what_if_leaves(account, p, Some(plan.as_of)).await?
+        }
+        None => None,
+    };
     match format {
-        PlanFormat::Md => print!(
-            "{}",
-            markdown(&plan, &data.account.name, &names, &snapshots)
-        ),
-        PlanFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&PlanDocument {
+        PlanFormat::Md => {
+            print!(
+                "{}",
+                markdown(&plan, &data.account.name, &names, &snapshots)
+            );
+            if let Some(w) = &what_if {
+                println!("\n## What if {} leaves\n", names.get(&w.person));
+                for line in what_if_lines(w, &names) {
+                    println!("- {line}");
+                }
+            }
+        }
+        PlanFormat::Json => {
+            let mut doc = serde_json::to_value(PlanDocument {
                 plan: &plan,
                 history: history(&snapshots),
                 changes_since_last_snapshot: changes(&plan, &snapshots),
-            })?
-        ),
+            })?;
+            if let Some(w) = &what_if {
+                doc["what_if_leaves"] = serde_json::to_value(w)?;
+            }
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        }
         PlanFormat::Html => print!("{}", printable(&plan, &data, &names, &snapshots)?),
     }
     Ok(())

@@ -15,7 +15,7 @@ use super::{AppError, AppState};
 use crate::humanize::percent;
 use crate::plan::{
     HistoryPoint, Names, PlanDocument, changes, diff_lines, group_label, history, markdown,
-    printable,
+    printable, what_if_lines,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -30,6 +30,8 @@ pub fn routes() -> Router<AppState> {
 #[derive(Deserialize)]
 pub struct AsOf {
     as_of: Option<String>,
+    /// "What if this person leaves?"
+    without: Option<String>,
 }
 
 fn parse_account(id: &str) -> Result<OrgId, AppError> {
@@ -113,6 +115,10 @@ struct PlanPage {
     deals: Vec<DealLine>,
     changes: Vec<String>,
     snapshots: usize,
+    people: Vec<(String, String)>,
+    without: String,
+    what_if_name: String,
+    what_if: Vec<String>,
 }
 
 fn rolled(r: &renmai_graph::plan::RolledUp) -> String {
@@ -129,6 +135,35 @@ async fn plan_page(
 ) -> Result<Html<String>, AppError> {
     let (data, plan, snapshots) = load(&state, &id, &q).await?;
     let names = Names::of(&data);
+    let without = q.without.as_deref().filter(|s| !s.is_empty());
+    let what_if = match without {
+        Some(p) => {
+            let person = renmai_graph::PersonId::parse(p)
+                .map_err(|e| AppError::BadRequest(format!("without: {e}")))?;
+            if !data
+                .people
+                .iter()
+                .chain(&data.our_people)
+                .any(|x| x.id == person)
+            {
+                return Err(AppError::BadRequest(format!(
+                    "without: {p} is neither a stakeholder of this account nor one of our people on it"
+                )));
+            }
+            state
+                .engine
+                .what_if_leaves(&data.account.id, &person, Some(plan.as_of))
+                .await?
+        }
+        None => None,
+    };
+    let mut people: Vec<(String, String)> = data
+        .our_people
+        .iter()
+        .chain(&data.people)
+        .map(|p| (p.id.to_string(), p.name.clone()))
+        .collect();
+    people.sort_by(|a, b| a.1.cmp(&b.1));
     let mut risks = Vec::new();
     if let Some(s) = &plan.single_threaded_seller {
         risks.push(format!(
@@ -248,6 +283,16 @@ async fn plan_page(
             .map(|d| diff_lines(&d, &names))
             .unwrap_or_default(),
         snapshots: snapshots.len(),
+        people,
+        without: without.unwrap_or_default().to_owned(),
+        what_if_name: what_if
+            .as_ref()
+            .map(|w| names.get(&w.person))
+            .unwrap_or_default(),
+        what_if: what_if
+            .as_ref()
+            .map(|w| what_if_lines(w, &names))
+            .unwrap_or_default(),
     };
     page.render()
         .map(Html)

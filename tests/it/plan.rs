@@ -268,3 +268,31 @@ async fn plan_pages_and_exports() {
     assert_eq!(s, 400);
     assert!(problem.contains("as_of"), "{problem}");
 }
+
+#[tokio::test]
+async fn what_if_the_only_seller_leaves() {
+    let (t, engine) = demo().await;
+    let w = engine
+        .what_if_leaves(
+            &org("acc-hartmann"),
+            &PersonId::parse("nw-04").unwrap(),
+            None,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        w.index_after < w.index_before * 0.5,
+        "{} → {}",
+        w.index_before,
+        w.index_after
+    );
+    assert!(!w.gaps_opened.is_empty());
+    let (s, _, body) = get(t.router(), "/accounts/acc-hartmann/plan?without=nw-04").await;
+    assert_eq!(s, 200);
+    assert!(body.contains("If Rajesh Iyer leaves"), "{body}");
+    assert!(body.contains("gap opens: nobody familiar in"), "{body}");
+    let (s, _, body) = get(t.router(), "/accounts/acc-hartmann/plan?without=nobody").await;
+    assert_eq!(s, 400);
+    assert!(body.contains("neither a stakeholder"), "{body}");
+}
