@@ -637,7 +637,19 @@ pub fn validate(
             );
         }
     }
+    let mut contact_keys = HashSet::default();
     for (i, c) in bundle.opportunity_contacts.iter().enumerate() {
+        if !contact_keys.insert((&c.opportunity, &c.person, c.at)) {
+            push(
+                at(&src.opportunity_contacts, i),
+                "assessed_at",
+                &c.at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                format!(
+                    "one assessment of {} on {} per date; this date is given twice",
+                    c.person, c.opportunity
+                ),
+            );
+        }
         if !opp_ids.contains(&c.opportunity) && !known.opportunities.contains(&c.opportunity) {
             push(
                 at(&src.opportunity_contacts, i),

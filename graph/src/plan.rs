@@ -537,10 +537,22 @@ pub fn account_plan(
         .iter()
         .filter(|o| o.status == OpportunityStatus::Open)
         .map(|o| {
-            let decision_chain: Vec<ChainMember> = data
+            // The chain as of the plan's date: each stakeholder's latest
+            // assessment on this deal (the chain is versioned).
+            let mut latest: BTreeMap<&PersonId, &crate::model::OpportunityContact> =
+                BTreeMap::new();
+            for c in data
                 .opportunity_contacts
                 .iter()
-                .filter(|c| c.opportunity == o.id)
+                .filter(|c| c.opportunity == o.id && c.at.is_none_or(|t| t <= as_of))
+            {
+                let e = latest.entry(&c.person).or_insert(c);
+                if c.at >= e.at {
+                    *e = c;
+                }
+            }
+            let decision_chain: Vec<ChainMember> = latest
+                .into_values()
                 .map(|c| ChainMember {
                     person: c.person.clone(),
                     role: c.role,
@@ -955,5 +967,25 @@ mod tests {
         );
         assert!(d.new_stakeholders.is_empty());
         assert!(d.index_change != 0.0);
+    }
+
+    #[test]
+    fn decision_chain_as_of_a_date() {
+        let data = beta();
+        let cfg = ScoringConfig::default();
+        let chain_at = |t: &str| {
+            let scores = score_account(&data, &cfg, ts(t));
+            let plan = account_plan(&data, &scores, &cfg, &[], &[]);
+            let d = &plan.open_deals[0];
+            let cfo = d.decision_chain.iter().find(|m| m.person.as_str() == "cfo");
+            (
+                d.decision_chain.len(),
+                cfo.and_then(|c| c.solution_acceptance),
+            )
+        };
+        // Before the first assessment the chain is empty.
+        assert_eq!(chain_at("2025-10-01T00:00:00Z"), (0, None));
+        assert_eq!(chain_at("2025-11-20T00:00:00Z"), (2, Some(1)));
+        assert_eq!(chain_at("2026-01-01T00:00:00Z"), (2, Some(3)));
     }
 }

@@ -133,8 +133,10 @@ CREATE TABLE opportunity_contacts (
     attitude            TEXT,
     solution_acceptance INTEGER,
     price_acceptance    INTEGER,
-    at                  INTEGER,
-    PRIMARY KEY (opportunity_id, person_id)
+    -- every dated assessment is kept (the decision chain is versioned);
+    -- 0 stands for "date unknown", which sorts before every real date
+    at                  INTEGER NOT NULL,
+    PRIMARY KEY (opportunity_id, person_id, at)
 ) WITHOUT ROWID;
 "#,
     // 2: account plans (ESP+): objectives, users' decisions on actions, dated snapshots.
@@ -526,7 +528,7 @@ fn write_bundle(
     }
     {
         let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO opportunity_contacts (opportunity_id, person_id, role, attitude, solution_acceptance, price_acceptance, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
-        let mut upd = tx.prepare_cached("UPDATE opportunity_contacts SET role = ?3, attitude = ?4, solution_acceptance = ?5, price_acceptance = ?6, at = ?7 WHERE opportunity_id = ?1 AND person_id = ?2")?;
+        let mut upd = tx.prepare_cached("UPDATE opportunity_contacts SET role = ?3, attitude = ?4, solution_acceptance = ?5, price_acceptance = ?6 WHERE opportunity_id = ?1 AND person_id = ?2 AND at = ?7")?;
         for c in &b.opportunity_contacts {
             upsert(
                 &mut ins,
@@ -538,7 +540,7 @@ fn write_bundle(
                     c.attitude.map(|a| a.as_str()),
                     c.solution_acceptance.map(|a| a.get()),
                     c.price_acceptance.map(|a| a.get()),
-                    c.at.map(|t| t.epoch_seconds())
+                    c.at.map_or(0, |t| t.epoch_seconds())
                 ],
                 &mut s.opportunity_contacts,
             )?;
@@ -1008,7 +1010,7 @@ fn load_contacts(
             attitude: opt_parsed(att, Attitude::parse)?,
             solution_acceptance: sa.map(Acceptance::new).transpose().map_err(corrupt)?,
             price_acceptance: pa.map(Acceptance::new).transpose().map_err(corrupt)?,
-            at: at.map(Timestamp::from_epoch_seconds),
+            at: at.filter(|t| *t != 0).map(Timestamp::from_epoch_seconds),
         });
     }
     Ok(out)
@@ -1059,7 +1061,7 @@ fn export_all(conn: &Connection) -> Result<Bundle, StoreError> {
     b.opportunity_contacts = load_contacts(
         conn,
         &format!(
-            "SELECT {CONTACT_COLS} FROM opportunity_contacts c ORDER BY c.opportunity_id, c.person_id"
+            "SELECT {CONTACT_COLS} FROM opportunity_contacts c ORDER BY c.opportunity_id, c.person_id, c.at"
         ),
         &[],
     )?;
@@ -1113,7 +1115,7 @@ fn account_data(conn: &Connection, account: &OrgId) -> Result<Option<AccountData
     let opportunity_contacts = load_contacts(
         conn,
         &format!(
-            "SELECT {CONTACT_COLS} FROM opportunity_contacts c JOIN opportunities o ON o.id = c.opportunity_id WHERE o.account_id = ?1 ORDER BY c.opportunity_id, c.person_id"
+            "SELECT {CONTACT_COLS} FROM opportunity_contacts c JOIN opportunities o ON o.id = c.opportunity_id WHERE o.account_id = ?1 ORDER BY c.opportunity_id, c.person_id, c.at"
         ),
         a,
     )?;

@@ -116,3 +116,24 @@ async fn account_data_holds_the_accounts_slice() {
         "2025-11-02T09:00:00Z"
     );
 }
+
+#[tokio::test]
+async fn decision_chain_keeps_every_dated_assessment() {
+    let t = TestStore::new();
+    let dir = t.dir.path().join("bundle");
+    write_small_bundle(&dir);
+    let (_, b, _) = import::read(&dir).unwrap();
+    let first = b.opportunity_contacts[0].clone();
+    t.import(b).await;
+    let mut later = first.clone();
+    later.at = Some(renmai_graph::Timestamp::parse("2025-12-01T00:00:00Z").unwrap());
+    later.attitude = Some(renmai_graph::Attitude::Champion);
+    let bundle = renmai::bundle::Bundle {
+        opportunity_contacts: vec![later.clone()],
+        ..Default::default()
+    };
+    t.import(bundle.clone()).await;
+    t.import(bundle).await; // idempotent
+    let exported = t.store.export().await.unwrap();
+    assert_eq!(exported.opportunity_contacts, vec![first, later]);
+}
