@@ -118,12 +118,12 @@
             "background-color": "data(fill)", width: "data(size)", height: "data(size)",
             "border-width": 3, "border-color": "data(border)", label: "data(label)",
             "font-size": 11, "text-valign": "bottom", "text-margin-y": 3, color: "#1d2430",
-            "text-wrap": "wrap", "text-max-width": 120, "min-zoomed-font-size": 7,
+            "text-wrap": "wrap", "text-max-width": 120, "min-zoomed-font-size": 6,
           } },
           { selector: "node.ours", style: { shape: "round-rectangle", "border-style": "double", "border-width": 4 } },
           { selector: "edge", style: { width: 1.2, "curve-style": "bezier", "line-color": "#98a2b3", "target-arrow-shape": "none" } },
           { selector: "edge.reports", style: { "curve-style": big ? "haystack" : "taxi", "taxi-direction": "downward", "line-color": "#98a2b3" } },
-          { selector: "edge.influence", style: { "line-style": "dashed", "line-color": "#a15c00", width: "mapData(w, 0, 1, 0.8, 3)", "target-arrow-shape": "triangle", "target-arrow-color": "#a15c00", "arrow-scale": 0.7 } },
+          { selector: "edge.influence", style: { "line-style": "dashed", "line-color": "#c98a2b", opacity: 0.55, width: "mapData(w, 0, 1, 0.8, 3)", "target-arrow-shape": "triangle", "target-arrow-color": "#a15c00", "arrow-scale": 0.7 } },
           { selector: "edge.tie", style: { "line-color": "#1e7b4a", width: "mapData(w, 0, 1, 1, 4)", opacity: 0.7 } },
           { selector: "edge.hop", style: { "line-style": "dotted" } },
           { selector: ".onpath", style: { "z-index": 10 } },
@@ -175,7 +175,9 @@
         if (status) status.textContent = data.nodes.filter((n) => !n.ours).length + " stakeholders · drawn in " + ms + " ms";
       };
       if (!big) {
-        const run = cy.elements(":visible").layout({ name: "dagre", rankDir: "TB", nodeSep: 18, rankSep: 70, fit: false, animate: false });
+        // The org chart alone decides the ranks; influence lines and our ties
+        // are drawn over it.
+        const run = cy.elements("node.them, edge.reports").layout({ name: "dagre", rankDir: "TB", nodeSep: 14, rankSep: 60, fit: false, animate: false });
         run.one("layoutstop", () => { placeOurs(); ready(); });
         run.run();
       } else {

@@ -4,5 +4,6 @@
 mod crash;
 mod helpers;
 mod import;
+mod pages;
 mod store;
 mod web;
