@@ -514,7 +514,7 @@ async fn coach(
             let why = format!(
                 "{} ({}, {}) carries {} of the account's influence; we are at {} against a target of {}{}.",
                 p.name,
-                role_label(p.role),
+                p.role.map_or("no buying role identified", |r| r.label()),
                 p.level.label(),
                 humanize::percent(n.influence),
                 humanize::percent(n.closeness),
