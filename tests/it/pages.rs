@@ -440,3 +440,45 @@ async fn invalid_forms_rerender_with_a_message() {
     assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(resp.body.contains("0 (stranger) to 4 (ally)"));
 }
+
+#[tokio::test]
+async fn overview_trend_is_the_index_rescored_as_of_past_months() {
+    let t = TestStore::new();
+    let dir = t.dir.path().join("bundle");
+    write_small_bundle(&dir);
+    let (_, b, _) = renmai::import::read(&dir).unwrap();
+    t.import(b).await;
+    let r = t.router();
+    let body = get(&r, "/").await.body;
+    let at = body
+        .find("aria-label=\"Relationship index, monthly")
+        .unwrap();
+    let label = &body[at..at + body[at..].find("\">").unwrap()];
+    let values: Vec<f64> = label
+        .split(": ")
+        .nth(1)
+        .unwrap()
+        .split(", ")
+        .map(|v| v.trim_end_matches('%').parse().unwrap())
+        .collect();
+    assert_eq!(values.len(), 7, "{label}");
+    // The small bundle's interactions are all over a year old: the index
+    // decays month by month, and the oldest point is the full scoring then.
+    assert!(values.windows(2).all(|w| w[0] >= w[1]), "{values:?}");
+    let now = renmai::engine::now_to_the_minute().epoch_seconds();
+    let six_months_ago =
+        renmai_graph::Timestamp::from_epoch_seconds(now - now.rem_euclid(86_400) - 6 * 30 * 86_400);
+    let data = renmai::store::Store::account_data(
+        t.store.as_ref(),
+        &renmai_graph::OrgId::parse("1").unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let full = renmai_graph::score_account(&data, &Default::default(), six_months_ago);
+    assert_eq!(
+        values[0],
+        (full.relationship_index * 100.0).round(),
+        "{values:?}"
+    );
+}

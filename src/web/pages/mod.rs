@@ -12,6 +12,7 @@ mod csrf;
 mod person;
 
 use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use askama::Template;
 use axum::Router;
@@ -20,7 +21,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use renmai_graph::paths::{HopReason, WarmPath};
-use renmai_graph::{AccountData, AccountScores, Attitude, BuyingRole, PersonId, Timestamp};
+use renmai_graph::{AccountData, AccountScores, Attitude, BuyingRole, OrgId, PersonId, Timestamp};
 use serde::Deserialize;
 
 use super::error::Problem;
@@ -228,6 +229,7 @@ pub fn path_view(names: &Names, p: &WarmPath, now: Timestamp) -> PathView {
 }
 
 /// An alert on the accounts overview.
+#[derive(Clone)]
 pub struct Alert {
     pub class: &'static str,
     pub text: String,
@@ -295,7 +297,6 @@ pub fn alerts(data: &AccountData, s: &AccountScores) -> Vec<Alert> {
 }
 
 pub struct AccountRow {
-    pub id: String,
     pub href: String,
     pub name: String,
     pub industry: String,
@@ -378,43 +379,119 @@ struct IndexPage {
     accounts: Vec<AccountRow>,
 }
 
+/// What the overview derives from one account's scores: alerts and trend.
+#[derive(Clone)]
+struct IndexCore {
+    alerts: Vec<Alert>,
+    trend: Vec<f64>,
+}
+
+static INDEX_CORES: LazyLock<ViewCache<IndexCore>> = LazyLock::new(ViewCache::default);
+
+/// The relationship index as of past times. Influence does not depend on
+/// the as-of time, so only the ties are re-scored (no paths, betweenness or
+/// coverage): the trend costs a fraction of a full scoring per month.
+fn trend_values(
+    data: &AccountData,
+    scores: &AccountScores,
+    cfg: &renmai_graph::ScoringConfig,
+    times: &[Timestamp],
+) -> Vec<f64> {
+    let influence: Vec<_> = scores
+        .stakeholders
+        .iter()
+        .map(|s| s.influence.clone())
+        .collect();
+    times
+        .iter()
+        .map(|t| {
+            let ties = renmai_graph::closeness::account_ties(data, cfg, *t);
+            let ours = renmai_graph::closeness::our_closeness(data, &ties, cfg);
+            renmai_graph::score::relationship_index(&ours, &influence)
+        })
+        .chain(std::iter::once(scores.relationship_index))
+        .collect()
+}
+
 async fn index(State(state): State<AppState>) -> Result<Html<String>, AppError> {
     let engine = &state.engine;
     let now = now_to_the_minute();
     let mut accounts = Vec::new();
     for a in state.store().accounts().await? {
-        let (Some(data), Some(scores)) = (
-            engine.account_data(&a.id).await?,
-            engine.scores(&a.id, None).await?,
-        ) else {
+        let Some(scores) = engine.scores(&a.id, None).await? else {
             continue;
         };
-        let mut trend = Vec::new();
-        for t in trend_times(now) {
-            if let Some(s) = engine.scores(&a.id, Some(t)).await? {
-                trend.push(s.relationship_index);
+        let core = match INDEX_CORES.get(&a.id, &scores) {
+            Some(c) => c,
+            None => {
+                let Some(data) = engine.account_data(&a.id).await? else {
+                    continue;
+                };
+                let cfg = engine.config().clone();
+                let (d, s) = (data.clone(), scores.clone());
+                let trend = tokio::task::spawn_blocking(move || {
+                    trend_values(&d, &s, &cfg, &trend_times(now))
+                })
+                .await
+                .map_err(|e| AppError::Internal(format!("trend: {e}")))?;
+                let core = Arc::new(IndexCore {
+                    alerts: alerts(&data, &scores),
+                    trend,
+                });
+                INDEX_CORES.put(&a.id, &scores, core.clone());
+                core
             }
-        }
-        trend.push(scores.relationship_index);
+        };
         let groups = scores.coverage.groups.len();
         let covered = groups - scores.coverage.gaps.len().min(groups);
         accounts.push(AccountRow {
             href: format!("/accounts/{}", enc(a.id.as_str())),
-            id: a.id.to_string(),
             industry: a.industry.clone().unwrap_or_else(|| "—".into()),
             people: a.people,
             index: humanize::percent(scores.relationship_index),
             index_value: scores.relationship_index,
             coverage: format!("{covered}/{groups}"),
             coverage_value: scores.coverage.coverage,
-            alerts: alerts(&data, &scores),
-            spark: spark(&trend),
+            alerts: core.alerts.clone(),
+            spark: spark(&core.trend),
             last: ago(a.last_interaction, now),
             last_sort: a.last_interaction.map_or(0, |t| t.epoch_seconds()),
             name: a.name,
         });
     }
     render(&IndexPage { accounts })
+}
+
+/// Per-account view data derived from scores, kept while the engine hands
+/// out the same scores (an `Arc` held here cannot be freed and reused, so
+/// pointer equality means "the same scores"). A write or a new minute gives
+/// new scores and the entry is rebuilt. Bounded by the number of accounts.
+pub struct ViewCache<T> {
+    map: Mutex<HashMap<OrgId, (Arc<AccountScores>, Arc<T>)>>,
+}
+
+impl<T> Default for ViewCache<T> {
+    fn default() -> Self {
+        ViewCache {
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<T> ViewCache<T> {
+    pub fn get(&self, org: &OrgId, scores: &Arc<AccountScores>) -> Option<Arc<T>> {
+        let map = self.map.lock().expect("view cache");
+        map.get(org)
+            .filter(|(s, _)| Arc::ptr_eq(s, scores))
+            .map(|(_, v)| v.clone())
+    }
+
+    pub fn put(&self, org: &OrgId, scores: &Arc<AccountScores>, v: Arc<T>) {
+        self.map
+            .lock()
+            .expect("view cache")
+            .insert(org.clone(), (scores.clone(), v));
+    }
 }
 
 #[derive(Deserialize)]
@@ -425,6 +502,7 @@ pub struct CoachQuery {
     pub team: Option<String>,
 }
 
+#[derive(Clone)]
 pub struct CoachRow {
     pub person: Link,
     pub title: String,
@@ -459,6 +537,100 @@ struct CoachPage {
 /// Suggestions shown on the coach page at most.
 const COACH_LIMIT: usize = 100;
 
+/// One account's suggestions, with what the filters look at.
+struct CoachCore {
+    /// (row, people involved: introducer and connector, introducer's department)
+    rows: Vec<(CoachRow, Vec<String>, Option<String>)>,
+    /// Our people on the account: (id, name, department).
+    ours: Vec<(String, String, Option<String>)>,
+}
+
+static COACH_CORES: LazyLock<ViewCache<CoachCore>> = LazyLock::new(ViewCache::default);
+
+fn coach_core(
+    data: &AccountData,
+    scores: &AccountScores,
+    account: &Link,
+    target: f64,
+    now: Timestamp,
+) -> CoachCore {
+    let names = Names::of(data);
+    let dept: HashMap<&PersonId, Option<&str>> = data
+        .our_people
+        .iter()
+        .map(|p| (&p.id, p.department.as_deref()))
+        .collect();
+    let people: HashMap<&PersonId, &renmai_graph::Person> =
+        data.people.iter().map(|p| (&p.id, p)).collect();
+    let mut rows = Vec::new();
+    for n in &scores.next_approaches {
+        let Some(p) = people.get(&n.person) else {
+            continue;
+        };
+        let involved = [n.introducer.as_ref(), n.connector.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(|p| p.to_string())
+            .collect();
+        let team = n
+            .introducer
+            .as_ref()
+            .and_then(|p| dept.get(p).copied().flatten())
+            .map(str::to_owned);
+        let why = format!(
+            "{} ({}, {}) carries {} of the account's influence; we are at {} against a target of {}{}.",
+            p.name,
+            p.role.map_or("no buying role identified", |r| r.label()),
+            p.level.label(),
+            humanize::percent(n.influence),
+            humanize::percent(n.closeness),
+            humanize::percent(target),
+            match &n.path {
+                Some(w) if w.hops.len() > 1 => format!(
+                    "; {} can get there in {} hops (path strength {}), introduced by {}",
+                    names.name(&w.seller),
+                    w.hops.len(),
+                    humanize::percent(w.strength),
+                    names.name(w.connector())
+                ),
+                Some(w) => format!(
+                    "; {} has the direct tie (strength {})",
+                    names.name(&w.seller),
+                    humanize::percent(w.strength)
+                ),
+                None => String::new(),
+            }
+        );
+        let row = CoachRow {
+            person: names.link(&p.id),
+            title: p.title.clone().unwrap_or_default(),
+            account: account.clone(),
+            role: role_label(p.role),
+            score: format!("{:.3}", n.score),
+            score_value: n.score,
+            closeness: humanize::percent(n.closeness),
+            influence: humanize::percent(n.influence),
+            introducer: n.introducer.as_ref().map(|i| names.link(i)),
+            connector: n
+                .connector
+                .as_ref()
+                .filter(|c| Some(*c) != n.introducer.as_ref())
+                .map(|c| names.link(c)),
+            path: n.path.as_ref().map(|w| path_view(&names, w, now)),
+            why,
+        };
+        rows.push((row, involved, team));
+    }
+    CoachCore {
+        rows,
+        ours: data
+            .our_people
+            .iter()
+            .map(|p| (p.id.to_string(), p.name.clone(), p.department.clone()))
+            .collect(),
+    }
+}
+
 async fn coach(
     State(state): State<AppState>,
     Query(q): Query<CoachQuery>,
@@ -471,88 +643,48 @@ async fn coach(
     // Our people and their departments, over every account we cover.
     let mut ours: HashMap<String, (String, Option<String>)> = HashMap::new();
     for a in state.store().accounts().await? {
-        let (Some(data), Some(scores)) = (
-            engine.account_data(&a.id).await?,
-            engine.scores(&a.id, None).await?,
-        ) else {
+        let Some(scores) = engine.scores(&a.id, None).await? else {
             continue;
         };
-        for p in &data.our_people {
-            ours.entry(p.id.to_string())
-                .or_insert_with(|| (p.name.clone(), p.department.clone()));
-        }
-        let names = Names::of(&data);
-        let dept: HashMap<&PersonId, Option<&str>> = data
-            .our_people
-            .iter()
-            .map(|p| (&p.id, p.department.as_deref()))
-            .collect();
-        let account = Link {
-            href: format!("/accounts/{}", enc(a.id.as_str())),
-            name: a.name.clone(),
+        let core = match COACH_CORES.get(&a.id, &scores) {
+            Some(c) => c,
+            None => {
+                let Some(data) = engine.account_data(&a.id).await? else {
+                    continue;
+                };
+                let account = Link {
+                    href: format!("/accounts/{}", enc(a.id.as_str())),
+                    name: a.name.clone(),
+                };
+                let core = Arc::new(coach_core(
+                    &data,
+                    &scores,
+                    &account,
+                    engine.config().target_closeness,
+                    now,
+                ));
+                COACH_CORES.put(&a.id, &scores, core.clone());
+                core
+            }
         };
-        for n in &scores.next_approaches {
-            let involved = [n.introducer.as_ref(), n.connector.as_ref()];
+        for (id, name, dept) in &core.ours {
+            ours.entry(id.clone())
+                .or_insert_with(|| (name.clone(), dept.clone()));
+        }
+        for (row, involved, row_team) in &core.rows {
             if let Some(s) = &seller
-                && !involved.iter().flatten().any(|p| p.as_str() == s)
+                && !involved.iter().any(|p| p == s)
             {
                 continue;
             }
             if let Some(t) = &team
-                && !n
-                    .introducer
-                    .as_ref()
-                    .and_then(|p| dept.get(p).copied().flatten())
+                && !row_team
+                    .as_deref()
                     .is_some_and(|d| d.eq_ignore_ascii_case(t))
             {
                 continue;
             }
-            let Some(p) = data.people.iter().find(|p| p.id == n.person) else {
-                continue;
-            };
-            let path = n.path.as_ref().map(|w| path_view(&names, w, now));
-            let why = format!(
-                "{} ({}, {}) carries {} of the account's influence; we are at {} against a target of {}{}.",
-                p.name,
-                p.role.map_or("no buying role identified", |r| r.label()),
-                p.level.label(),
-                humanize::percent(n.influence),
-                humanize::percent(n.closeness),
-                humanize::percent(engine.config().target_closeness),
-                match &n.path {
-                    Some(w) if w.hops.len() > 1 => format!(
-                        "; {} can get there in {} hops (path strength {}), introduced by {}",
-                        names.name(&w.seller),
-                        w.hops.len(),
-                        humanize::percent(w.strength),
-                        names.name(w.connector())
-                    ),
-                    Some(w) => format!(
-                        "; {} has the direct tie (strength {})",
-                        names.name(&w.seller),
-                        humanize::percent(w.strength)
-                    ),
-                    None => String::new(),
-                }
-            );
-            rows.push(CoachRow {
-                person: names.link(&p.id),
-                title: p.title.clone().unwrap_or_default(),
-                account: account.clone(),
-                role: role_label(p.role),
-                score: format!("{:.3}", n.score),
-                score_value: n.score,
-                closeness: humanize::percent(n.closeness),
-                influence: humanize::percent(n.influence),
-                introducer: n.introducer.as_ref().map(|i| names.link(i)),
-                connector: n
-                    .connector
-                    .as_ref()
-                    .filter(|c| Some(*c) != n.introducer.as_ref())
-                    .map(|c| names.link(c)),
-                path,
-                why,
-            });
+            rows.push(row.clone());
         }
     }
     rows.sort_by(|a, b| b.score_value.total_cmp(&a.score_value));
