@@ -467,8 +467,11 @@ async fn index(State(state): State<AppState>) -> Result<Html<String>, AppError> 
 /// pointer equality means "the same scores"). A write or a new minute gives
 /// new scores and the entry is rebuilt. Bounded by the number of accounts.
 pub struct ViewCache<T> {
-    map: Mutex<HashMap<OrgId, (Arc<AccountScores>, Arc<T>)>>,
+    map: Mutex<HashMap<OrgId, CachedView<T>>>,
 }
+
+/// The scores a view was derived from, and the view.
+type CachedView<T> = (Arc<AccountScores>, Arc<T>);
 
 impl<T> Default for ViewCache<T> {
     fn default() -> Self {

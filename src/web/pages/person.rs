@@ -345,7 +345,7 @@ async fn stakeholder(
         .iter()
         .filter(|x| x.participants.contains(&p.id))
         .collect();
-    timeline.sort_by(|a, b| b.at.cmp(&a.at));
+    timeline.sort_by_key(|x| std::cmp::Reverse(x.at));
     let timeline_total = timeline.len();
     let timeline = timeline
         .into_iter()
