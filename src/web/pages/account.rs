@@ -1,7 +1,7 @@
 //! The account pages: stakeholder map (and its JSON), path explorer, coverage.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use askama::Template;
 use axum::Json;
@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Html;
 use renmai_graph::closeness::Tie;
 use renmai_graph::coverage::GroupKey;
+use renmai_graph::paths::WarmPath;
 use renmai_graph::{
     AccountData, AccountScores, BuyingRole, ClosenessLevel, Level, OrgId, PersonId, Timestamp,
 };
@@ -426,6 +427,41 @@ fn build_map(data: &AccountData, s: &AccountScores, now: Timestamp) -> MapJson {
     }
 }
 
+type PathKey = (OrgId, PersonId, usize);
+type CachedPaths = (Arc<AccountScores>, Arc<Vec<WarmPath>>);
+
+/// The k best warm paths, kept while the account's scores stay the same
+/// (see [`super::ViewCache`]); bounded, emptied when full.
+static PATHS: LazyLock<Mutex<HashMap<PathKey, CachedPaths>>> = LazyLock::new(Default::default);
+const PATHS_CAPACITY: usize = 4096;
+
+pub(super) async fn cached_paths(
+    state: &AppState,
+    scores: &Arc<AccountScores>,
+    target: &PersonId,
+    k: usize,
+) -> Result<Arc<Vec<WarmPath>>, AppError> {
+    let key = (scores.account.clone(), target.clone(), k);
+    if let Some((s, p)) = PATHS.lock().expect("paths cache").get(&key)
+        && Arc::ptr_eq(s, scores)
+    {
+        return Ok(p.clone());
+    }
+    let paths = Arc::new(
+        state
+            .engine
+            .warm_paths(&scores.account, target, k, Some(scores.as_of))
+            .await?
+            .unwrap_or_default(),
+    );
+    let mut cache = PATHS.lock().expect("paths cache");
+    if cache.len() >= PATHS_CAPACITY {
+        cache.clear();
+    }
+    cache.insert(key, (scores.clone(), paths.clone()));
+    Ok(paths)
+}
+
 #[derive(Deserialize)]
 pub struct PathsQuery {
     pub to: Option<String>,
@@ -453,7 +489,7 @@ pub(super) async fn paths_page(
     Path(id): Path<String>,
     Query(q): Query<PathsQuery>,
 ) -> Result<Html<String>, AppError> {
-    let (data, _) = load(&state, &id).await?;
+    let (data, scores) = load(&state, &id).await?;
     let k = match q.k.as_deref().map(str::trim) {
         None | Some("") => 3,
         Some(s) => s
@@ -484,12 +520,8 @@ pub(super) async fn paths_page(
             })?;
         target = Some(names.link(&p.id));
         target_title = p.title.clone().unwrap_or_default();
-        let org = data.account.id.clone();
-        paths = state
-            .engine
-            .warm_paths(&org, &p.id, k, None)
+        paths = cached_paths(&state, &scores, &p.id, k)
             .await?
-            .unwrap_or_default()
             .iter()
             .map(|w| path_view(&names, w, now))
             .collect();

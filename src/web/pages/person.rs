@@ -332,11 +332,8 @@ async fn stakeholder(
         .and_then(|c| ties_ix.get(&(c, &p.id)).copied());
     let mut ties: Vec<_> = s.ties.iter().filter(|t| t.theirs == p.id).collect();
     ties.sort_by(|a, b| b.closeness.total_cmp(&a.closeness));
-    let paths = state
-        .engine
-        .warm_paths(&org, &p.id, 3, None)
+    let paths = super::account::cached_paths(state, &s, &p.id, 3)
         .await?
-        .unwrap_or_default()
         .iter()
         .map(|w| path_view(&names, w, now))
         .collect();
