@@ -162,7 +162,9 @@
         if (n) showPanel(n);
       });
 
+      window.addEventListener("resize", () => cy.resize());
       const ready = () => {
+        cy.resize();
         const visible = cy.nodes(":visible");
         const onp = cy.elements(".onpath");
         cy.fit(onp.length ? onp : visible, 30);
