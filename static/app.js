@@ -1,6 +1,9 @@
 // renmai pages: small progressive enhancements; every page works without this file.
 "use strict";
 
+// Parts that need JavaScript (the map) are hidden until this runs.
+document.documentElement.classList.add("js");
+
 // Sortable tables: click a header to sort by that column (numbers numerically).
 document.querySelectorAll("table.sortable").forEach((table) => {
   table.querySelectorAll("thead th").forEach((th, col) => {

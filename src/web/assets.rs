@@ -21,6 +21,42 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/app.js"),
     ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../../static/favicon.svg"),
+    ),
+    (
+        "map.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/map.js"),
+    ),
+    // Vendored from the npm registry, MIT (see static/vendor/README.md).
+    (
+        "vendor/cytoscape.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/vendor/cytoscape.min.js"),
+    ),
+    (
+        "vendor/cytoscape-dagre.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/vendor/cytoscape-dagre.min.js"),
+    ),
+    (
+        "vendor/LICENSE.cytoscape",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../static/vendor/LICENSE.cytoscape"),
+    ),
+    (
+        "vendor/LICENSE.cytoscape-dagre",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../static/vendor/LICENSE.cytoscape-dagre"),
+    ),
+    (
+        "vendor/LICENSE.dagre",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../static/vendor/LICENSE.dagre"),
+    ),
 ];
 
 pub fn routes() -> Router<AppState> {

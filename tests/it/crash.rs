@@ -108,25 +108,33 @@ fn sigkill_during_import_leaves_none_or_all() {
     assert_eq!(count(&full_db), (INTERACTIONS as i64, INTERACTIONS as i64));
 
     let mut killed_mid_way = 0;
-    for (k, frac) in [0.3, 0.5, 0.7, 0.85, 0.95].into_iter().enumerate() {
+    for (k, delay_ms) in [0u64, 40, 120, 250, 400].into_iter().enumerate() {
         let db = tmp.path().join(format!("kill{k}.db"));
-        let mut child = renmai(&db, &bundle).spawn().unwrap();
-        std::thread::sleep(full.mul_f64(frac));
+        // The child logs "bundle read" when parsing is done and the store
+        // transaction begins; the kill lands at a chosen delay after that.
+        let mut child = renmai(&db, &bundle)
+            .env("RUST_LOG", "renmai=debug")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+        let started = lines.any(|l| l.map(|l| l.contains("bundle read")).unwrap_or(false));
+        assert!(started, "the import never reached the store");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL
             killed_mid_way += 1;
         }
         child.wait().unwrap();
-        if db.exists() {
-            let (n, p) = count(&db);
-            assert!(
-                (n, p) == (0, 0) || (n, p) == (INTERACTIONS as i64, INTERACTIONS as i64),
-                "half an import survived: {n} interactions, {p} filed under the account"
-            );
-            // The store still works: the import can be run again to completion.
-            assert!(renmai(&db, &bundle).status().unwrap().success());
-            assert_eq!(count(&db).0, INTERACTIONS as i64);
-        }
+        let (n, p) = count(&db);
+        assert!(
+            (n, p) == (0, 0) || (n, p) == (INTERACTIONS as i64, INTERACTIONS as i64),
+            "half an import survived: {n} interactions, {p} filed under the account"
+        );
+        // The store still works: the import can be run again to completion.
+        assert!(renmai(&db, &bundle).status().unwrap().success());
+        assert_eq!(count(&db).0, INTERACTIONS as i64);
     }
     assert!(
         killed_mid_way >= 3,

@@ -4,6 +4,7 @@
 mod crash;
 mod helpers;
 mod import;
+mod pages;
 mod plan;
 mod store;
 mod web;

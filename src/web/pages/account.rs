@@ -1,0 +1,849 @@
+//! The account pages: stakeholder map (and its JSON), path explorer, coverage.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::Html;
+use renmai_graph::closeness::Tie;
+use renmai_graph::coverage::GroupKey;
+use renmai_graph::paths::WarmPath;
+use renmai_graph::{
+    AccountData, AccountScores, BuyingRole, ClosenessLevel, Level, OrgId, PersonId, Timestamp,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Choice, Link, Names, PathView, ago, attitude_label, enc, level_text, path_view, render,
+    role_label,
+};
+use crate::engine::now_to_the_minute;
+use crate::humanize;
+use crate::web::{AppError, AppState};
+
+/// The account's slice and scores, or a 404 naming the id.
+pub(super) async fn load(
+    state: &AppState,
+    id: &str,
+) -> Result<(Arc<AccountData>, Arc<AccountScores>), AppError> {
+    let org = OrgId::parse(id).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let missing = || AppError::NotFound(format!("no account with id {id:?}"));
+    let data = state.engine.account_data(&org).await?.ok_or_else(missing)?;
+    let scores = state.engine.scores(&org, None).await?.ok_or_else(missing)?;
+    Ok((data, scores))
+}
+
+/// Our strongest tie to each stakeholder, by (ours, theirs).
+pub(super) fn tie_index(s: &AccountScores) -> HashMap<(&PersonId, &PersonId), &Tie> {
+    s.ties.iter().map(|t| ((&t.ours, &t.theirs), t)).collect()
+}
+
+/// Why our closeness to a stakeholder is what it is, in one sentence.
+pub(super) fn closeness_why(names: &Names, tie: Option<&Tie>, now: Timestamp) -> String {
+    let Some(t) = tie else {
+        return "No tie from our team yet: no shared interactions and no assessment.".into();
+    };
+    let e = &t.explanation;
+    let kinds = e
+        .by_kind
+        .iter()
+        .map(|k| {
+            format!(
+                "{} {}{}",
+                k.count,
+                k.kind.as_str().replace('_', " "),
+                if k.count == 1 { "" } else { "s" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut s = format!(
+        "{} is at {} ({}): {} interaction{}{} (evidence {}), last {}",
+        names.name(&t.ours),
+        humanize::percent(t.closeness),
+        level_text(t.level),
+        e.interactions,
+        if e.interactions == 1 { "" } else { "s" },
+        if kinds.is_empty() {
+            String::new()
+        } else {
+            format!(": {kinds}")
+        },
+        humanize::percent(e.evidence),
+        ago(e.last_contact, now),
+    );
+    if let Some(a) = &e.assessment {
+        s.push_str(&format!(
+            "; assessed {} {}{} (trust {})",
+            level_text(a.level),
+            humanize::ago(a.at, now),
+            a.by.as_ref()
+                .map(|b| format!(" by {}", names.name(b)))
+                .unwrap_or_default(),
+            humanize::percent(a.trust)
+        ));
+    }
+    s.push('.');
+    s
+}
+
+/// One stakeholder row of the map's table (and the no-JS view).
+pub struct StakeholderRow {
+    pub link: Link,
+    pub title: String,
+    pub department: String,
+    pub level: &'static str,
+    pub level_sort: u8,
+    pub role: &'static str,
+    pub attitude: &'static str,
+    pub closeness: String,
+    pub closeness_value: f64,
+    pub clevel: u8,
+    pub clevel_name: String,
+    pub connector: Option<Link>,
+    pub influence: String,
+    pub influence_value: f64,
+    pub broker: bool,
+}
+
+fn stakeholder_rows(data: &AccountData, s: &AccountScores) -> Vec<StakeholderRow> {
+    let names = Names::of(data);
+    let mut rows: Vec<StakeholderRow> = data
+        .people
+        .iter()
+        .zip(&s.stakeholders)
+        .map(|(p, sc)| StakeholderRow {
+            link: names.link(&p.id),
+            title: p.title.clone().unwrap_or_default(),
+            department: p.department.clone().unwrap_or_default(),
+            level: p.level.label(),
+            level_sort: p.level.get(),
+            role: role_label(p.role),
+            attitude: attitude_label(p.attitude),
+            closeness: humanize::percent(sc.closeness.closeness),
+            closeness_value: sc.closeness.closeness,
+            clevel: sc.closeness.level.get(),
+            clevel_name: level_text(sc.closeness.level),
+            connector: sc.closeness.best_connector.as_ref().map(|c| names.link(c)),
+            influence: humanize::percent(sc.influence.influence),
+            influence_value: sc.influence.influence,
+            broker: sc.influence.broker,
+        })
+        .collect();
+    rows.sort_by(|a, b| b.influence_value.total_cmp(&a.influence_value));
+    rows
+}
+
+#[derive(Template)]
+#[template(path = "map.html")]
+struct MapPage {
+    name: String,
+    href: String,
+    index: String,
+    coverage: String,
+    rows: Vec<StakeholderRow>,
+    alerts: Vec<super::Alert>,
+}
+
+pub(super) async fn map_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Html<String>, AppError> {
+    let (data, scores) = load(&state, &id).await?;
+    let groups = scores.coverage.groups.len();
+    render(&MapPage {
+        href: format!("/accounts/{}", enc(&id)),
+        name: data.account.name.clone(),
+        index: humanize::percent(scores.relationship_index),
+        coverage: format!(
+            "{}/{} groups",
+            groups - scores.coverage.gaps.len().min(groups),
+            groups
+        ),
+        rows: stakeholder_rows(&data, &scores),
+        alerts: super::alerts(&data, &scores),
+    })
+}
+
+/// A node of the map: a stakeholder or one of our people.
+#[derive(Serialize)]
+pub struct MapNode {
+    pub id: String,
+    pub name: String,
+    pub ours: bool,
+    pub title: String,
+    pub department: String,
+    pub level: &'static str,
+    pub role: Option<BuyingRole>,
+    pub role_label: &'static str,
+    pub attitude: &'static str,
+    pub closeness: f64,
+    pub closeness_text: String,
+    pub clevel: u8,
+    pub clevel_name: String,
+    pub influence: f64,
+    pub influence_text: String,
+    pub broker: bool,
+    pub connector: Option<Link>,
+    pub why: String,
+    pub lift: Option<String>,
+    pub last_contact: String,
+    pub href: String,
+    pub paths_href: String,
+    /// A top-down tree position (reports-to), used as a preset layout for
+    /// accounts too large for a client-side dagre layout.
+    pub x: f64,
+    pub y: f64,
+}
+
+#[derive(Serialize)]
+pub struct MapEdge {
+    pub source: String,
+    pub target: String,
+    /// `reports` (manager → report), `influence` (influencer → influenced)
+    /// or `tie` (our person → stakeholder, familiar or closer).
+    pub kind: &'static str,
+    pub strength: f64,
+    pub label: String,
+}
+
+#[derive(Serialize)]
+pub struct MapJson {
+    pub account: Link,
+    pub as_of: String,
+    pub nodes: Vec<MapNode>,
+    pub edges: Vec<MapEdge>,
+}
+
+const X_GAP: f64 = 70.0;
+const Y_GAP: f64 = 110.0;
+
+/// A tidy top-down tree layout over `reports_to`: leaves take consecutive
+/// slots, a manager sits over the middle of their reports. O(n).
+fn tree_layout(data: &AccountData) -> Vec<(f64, f64)> {
+    let n = data.people.len();
+    let index: HashMap<&PersonId, usize> = data
+        .people
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (&p.id, i))
+        .collect();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut roots = Vec::new();
+    for (i, p) in data.people.iter().enumerate() {
+        match p.reports_to.as_ref().and_then(|m| index.get(m)) {
+            Some(&m) if m != i => children[m].push(i),
+            _ => roots.push(i),
+        }
+    }
+    let by_name =
+        |v: &mut Vec<usize>| v.sort_by(|a, b| data.people[*a].name.cmp(&data.people[*b].name));
+    for c in &mut children {
+        by_name(c);
+    }
+    // Roots with reports first, so the org chart leads and loners trail.
+    roots.sort_by_key(|r| (children[*r].is_empty(), data.people[*r].name.clone()));
+    let mut pos = vec![(f64::NAN, 0.0); n];
+    let mut next_slot = 0.0;
+    // Iterative post-order so deep chains cannot overflow the stack.
+    for root in roots {
+        let mut stack = vec![(root, 0usize, false)];
+        while let Some((v, depth, done)) = stack.pop() {
+            if !pos[v].0.is_nan() {
+                continue;
+            }
+            if done || children[v].is_empty() {
+                let xs: Vec<f64> = children[v]
+                    .iter()
+                    .map(|c| pos[*c].0)
+                    .filter(|x| !x.is_nan())
+                    .collect();
+                let x = if xs.is_empty() {
+                    next_slot += 1.0;
+                    next_slot - 1.0
+                } else {
+                    (xs[0] + xs[xs.len() - 1]) / 2.0
+                };
+                pos[v] = (x, depth as f64);
+            } else {
+                stack.push((v, depth, true));
+                for c in children[v].iter().rev() {
+                    if pos[*c].0.is_nan() {
+                        stack.push((*c, depth + 1, false));
+                    }
+                }
+            }
+        }
+    }
+    pos.into_iter()
+        .map(|(x, d)| (if x.is_nan() { 0.0 } else { x * X_GAP }, (d + 1.0) * Y_GAP))
+        .collect()
+}
+
+pub(super) async fn map_json(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<MapJson>, AppError> {
+    let (data, scores) = load(&state, &id).await?;
+    Ok(Json(build_map(&data, &scores, now_to_the_minute())))
+}
+
+fn build_map(data: &AccountData, s: &AccountScores, now: Timestamp) -> MapJson {
+    let names = Names::of(data);
+    let ties = tie_index(s);
+    let pos = tree_layout(data);
+    let mut nodes = Vec::with_capacity(data.people.len() + data.our_people.len());
+    let paths_base = format!("/accounts/{}/paths?to=", enc(data.account.id.as_str()));
+    for ((p, sc), (x, y)) in data.people.iter().zip(&s.stakeholders).zip(&pos) {
+        let best = sc
+            .closeness
+            .best_connector
+            .as_ref()
+            .and_then(|c| ties.get(&(c, &p.id)).copied());
+        nodes.push(MapNode {
+            id: p.id.to_string(),
+            name: p.name.clone(),
+            ours: false,
+            title: p.title.clone().unwrap_or_default(),
+            department: p.department.clone().unwrap_or_default(),
+            level: p.level.label(),
+            role: p.role,
+            role_label: role_label(p.role),
+            attitude: attitude_label(p.attitude),
+            closeness: sc.closeness.closeness,
+            closeness_text: humanize::percent(sc.closeness.closeness),
+            clevel: sc.closeness.level.get(),
+            clevel_name: level_text(sc.closeness.level),
+            influence: sc.influence.influence,
+            influence_text: humanize::percent(sc.influence.influence),
+            broker: sc.influence.broker,
+            connector: sc.closeness.best_connector.as_ref().map(|c| names.link(c)),
+            why: closeness_why(&names, best, now),
+            lift: best.and_then(|t| t.explanation.lift.as_ref().map(|l| l.text.clone())),
+            last_contact: ago(sc.closeness.last_contact, now),
+            href: format!("/people/{}", enc(p.id.as_str())),
+            paths_href: format!("{paths_base}{}", enc(p.id.as_str())),
+            x: *x,
+            y: *y,
+        });
+    }
+    let width = pos.iter().map(|p| p.0).fold(0.0, f64::max);
+    let k = data.our_people.len().max(1) as f64;
+    for (i, p) in data.our_people.iter().enumerate() {
+        nodes.push(MapNode {
+            id: p.id.to_string(),
+            name: p.name.clone(),
+            ours: true,
+            title: p.title.clone().unwrap_or_default(),
+            department: p.department.clone().unwrap_or_default(),
+            level: p.level.label(),
+            role: None,
+            role_label: "our team",
+            attitude: "ours",
+            closeness: 1.0,
+            closeness_text: String::new(),
+            clevel: 4,
+            clevel_name: "our team".into(),
+            influence: 0.3,
+            influence_text: String::new(),
+            broker: false,
+            connector: None,
+            why: {
+                let n = s
+                    .ties
+                    .iter()
+                    .filter(|t| t.ours == p.id && t.level >= ClosenessLevel::FAMILIAR)
+                    .count();
+                format!(
+                    "{n} tie{} at familiar or closer at this account.",
+                    if n == 1 { "" } else { "s" }
+                )
+            },
+            lift: None,
+            last_contact: String::new(),
+            href: format!("/people/{}", enc(p.id.as_str())),
+            paths_href: String::new(),
+            x: (i as f64 + 0.5) * width.max(X_GAP * k) / k,
+            y: 0.0,
+        });
+    }
+    let mut edges = Vec::new();
+    for p in &data.people {
+        if let Some(m) = &p.reports_to
+            && m != &p.id
+            && data.people.iter().any(|q| &q.id == m)
+        {
+            edges.push(MapEdge {
+                source: m.to_string(),
+                target: p.id.to_string(),
+                kind: "reports",
+                strength: 1.0,
+                label: format!("{} reports to {}", p.name, names.name(m)),
+            });
+        }
+    }
+    for i in &data.influences {
+        edges.push(MapEdge {
+            source: i.from.to_string(),
+            target: i.to.to_string(),
+            kind: "influence",
+            strength: i.strength.get(),
+            label: format!(
+                "{} influences {} ({}, {})",
+                names.name(&i.from),
+                names.name(&i.to),
+                i.kind.as_str().replace('_', " "),
+                humanize::percent(i.strength.get())
+            ),
+        });
+    }
+    for t in &s.ties {
+        if t.level >= ClosenessLevel::FAMILIAR {
+            edges.push(MapEdge {
+                source: t.ours.to_string(),
+                target: t.theirs.to_string(),
+                kind: "tie",
+                strength: t.closeness,
+                label: format!(
+                    "{} → {}: {} ({})",
+                    names.name(&t.ours),
+                    names.name(&t.theirs),
+                    level_text(t.level),
+                    humanize::percent(t.closeness)
+                ),
+            });
+        }
+    }
+    MapJson {
+        account: Link {
+            href: format!("/accounts/{}", enc(data.account.id.as_str())),
+            name: data.account.name.clone(),
+        },
+        as_of: s.as_of.to_rfc3339(),
+        nodes,
+        edges,
+    }
+}
+
+type PathKey = (OrgId, PersonId, usize);
+type CachedPaths = (Arc<AccountScores>, Arc<Vec<WarmPath>>);
+
+/// The k best warm paths, kept while the account's scores stay the same
+/// (see [`super::ViewCache`]); bounded, emptied when full.
+static PATHS: LazyLock<Mutex<HashMap<PathKey, CachedPaths>>> = LazyLock::new(Default::default);
+const PATHS_CAPACITY: usize = 4096;
+
+pub(super) async fn cached_paths(
+    state: &AppState,
+    scores: &Arc<AccountScores>,
+    target: &PersonId,
+    k: usize,
+) -> Result<Arc<Vec<WarmPath>>, AppError> {
+    let key = (scores.account.clone(), target.clone(), k);
+    if let Some((s, p)) = PATHS.lock().expect("paths cache").get(&key)
+        && Arc::ptr_eq(s, scores)
+    {
+        return Ok(p.clone());
+    }
+    let paths = Arc::new(
+        state
+            .engine
+            .warm_paths(&scores.account, target, k, Some(scores.as_of))
+            .await?
+            .unwrap_or_default(),
+    );
+    let mut cache = PATHS.lock().expect("paths cache");
+    if cache.len() >= PATHS_CAPACITY {
+        cache.clear();
+    }
+    cache.insert(key, (scores.clone(), paths.clone()));
+    Ok(paths)
+}
+
+#[derive(Deserialize)]
+pub struct PathsQuery {
+    pub to: Option<String>,
+    pub k: Option<String>,
+}
+
+/// Most paths the explorer lists.
+const MAX_K: usize = 10;
+
+#[derive(Template)]
+#[template(path = "paths.html")]
+struct PathsPage {
+    name: String,
+    href: String,
+    people: Vec<Choice>,
+    k: usize,
+    target: Option<Link>,
+    target_title: String,
+    paths: Vec<PathView>,
+    highlight: String,
+}
+
+pub(super) async fn paths_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<PathsQuery>,
+) -> Result<Html<String>, AppError> {
+    let (data, scores) = load(&state, &id).await?;
+    let k = match q.k.as_deref().map(str::trim) {
+        None | Some("") => 3,
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|k| (1..=MAX_K).contains(k))
+            .ok_or_else(|| AppError::Unprocessable {
+                detail: format!("k must be a whole number from 1 to {MAX_K}, got {s:?}"),
+                field: Some("k".into()),
+            })?,
+    };
+    let to = q.to.filter(|t| !t.is_empty());
+    let names = Names::of(&data);
+    let now = now_to_the_minute();
+    let mut target = None;
+    let mut target_title = String::new();
+    let mut paths = Vec::new();
+    if let Some(t) = &to {
+        let p = data
+            .people
+            .iter()
+            .find(|p| p.id.as_str() == t)
+            .ok_or_else(|| {
+                AppError::NotFound(format!(
+                    "no stakeholder with id {t:?} at {}",
+                    data.account.name
+                ))
+            })?;
+        target = Some(names.link(&p.id));
+        target_title = p.title.clone().unwrap_or_default();
+        paths = cached_paths(&state, &scores, &p.id, k)
+            .await?
+            .iter()
+            .map(|w| path_view(&names, w, now))
+            .collect();
+    }
+    let mut people: Vec<Choice> = data
+        .people
+        .iter()
+        .map(|p| Choice {
+            selected: to.as_deref() == Some(p.id.as_str()),
+            value: p.id.to_string(),
+            label: match &p.title {
+                Some(t) => format!("{} — {t}", p.name),
+                None => p.name.clone(),
+            },
+        })
+        .collect();
+    people.sort_by(|a, b| a.label.cmp(&b.label));
+    let highlight = serde_json::to_string(&paths.first().map(|p| &p.ids)).unwrap_or_default();
+    render(&PathsPage {
+        href: format!("/accounts/{}", enc(&id)),
+        name: data.account.name.clone(),
+        people,
+        k,
+        target,
+        target_title,
+        paths,
+        highlight,
+    })
+}
+
+/// One cell of a heat matrix: members and strongly covered members.
+pub struct Cell {
+    pub members: u32,
+    pub strong: u32,
+    pub class: &'static str,
+    pub title: String,
+}
+
+pub struct MatrixRow {
+    pub label: String,
+    pub cells: Vec<Cell>,
+}
+
+/// Heat classes: no people (empty), none covered (gap), some, most, all.
+fn heat(members: u32, strong: u32) -> &'static str {
+    if members == 0 {
+        "h-empty"
+    } else if strong == 0 {
+        "h-gap"
+    } else if strong * 2 < members {
+        "h-some"
+    } else if strong < members {
+        "h-most"
+    } else {
+        "h-all"
+    }
+}
+
+fn matrix<K: Ord + Clone>(
+    data: &AccountData,
+    s: &AccountScores,
+    threshold: f64,
+    key: impl Fn(&renmai_graph::Person) -> K,
+    label: impl Fn(&K) -> String,
+) -> Vec<MatrixRow> {
+    let mut m: std::collections::BTreeMap<K, [(u32, u32); 6]> = Default::default();
+    for (p, sc) in data.people.iter().zip(&s.stakeholders) {
+        let row = m.entry(key(p)).or_insert([(0, 0); 6]);
+        let c = &mut row[(p.level.get() - 1) as usize];
+        c.0 += 1;
+        if sc.closeness.closeness >= threshold {
+            c.1 += 1;
+        }
+    }
+    m.into_iter()
+        .map(|(k, cells)| MatrixRow {
+            label: label(&k),
+            cells: cells
+                .iter()
+                .enumerate()
+                .map(|(i, (n, st))| Cell {
+                    members: *n,
+                    strong: *st,
+                    class: heat(*n, *st),
+                    title: format!(
+                        "{}, {}: {st} of {n} at familiar or closer",
+                        label(&k),
+                        Level::new(i as u8 + 1).map_or("?", |l| l.label())
+                    ),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+pub struct Spof {
+    pub text: String,
+    /// Who would leave: their link and their id, encoded for a query.
+    pub leaves: Option<(Link, String)>,
+}
+
+pub struct WhatIfView {
+    pub who: String,
+    pub before: String,
+    pub after: String,
+    pub unreachable: Vec<Link>,
+    pub weakened: Vec<(Link, String, String)>,
+    pub gaps: Vec<String>,
+    pub ties_lost: usize,
+}
+
+pub struct GroupRow {
+    pub label: String,
+    pub members: u32,
+    pub strong: u32,
+    pub gap: bool,
+    pub closest: Option<(Link, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "coverage.html")]
+struct CoveragePage {
+    name: String,
+    href: String,
+    coverage: String,
+    threshold: String,
+    levels: Vec<&'static str>,
+    roles: Vec<MatrixRow>,
+    departments: Vec<MatrixRow>,
+    groups: Vec<GroupRow>,
+    roles_missing: Vec<&'static str>,
+    spofs: Vec<Spof>,
+    what_if: Option<WhatIfView>,
+    cold: Vec<(Link, String, String, String)>,
+    detractors: Vec<(Link, &'static str, String, String)>,
+}
+
+#[derive(Deserialize)]
+pub struct CoverageQuery {
+    /// Someone (ours or theirs) whose departure to simulate.
+    pub leaves: Option<String>,
+}
+
+pub fn group_label(g: &GroupKey) -> String {
+    match g {
+        GroupKey::Role(r) => format!("Role: {}", r.label()),
+        GroupKey::Department(d) => format!("Department: {d}"),
+        GroupKey::Level(l) => format!("Level: {}", l.label()),
+    }
+}
+
+pub(super) async fn coverage_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<CoverageQuery>,
+) -> Result<Html<String>, AppError> {
+    let (data, s) = load(&state, &id).await?;
+    let names = Names::of(&data);
+    let now = now_to_the_minute();
+    let cov = &s.coverage;
+    let th = cov.threshold;
+    let roles = matrix(
+        &data,
+        &s,
+        th,
+        |p| {
+            p.role.map_or(99, |r| {
+                BuyingRole::ALL.iter().position(|x| *x == r).unwrap_or(98)
+            })
+        },
+        |i| {
+            BuyingRole::ALL
+                .get(*i)
+                .map_or("No buying role".to_owned(), |r| r.label().to_owned())
+        },
+    );
+    let departments = matrix(
+        &data,
+        &s,
+        th,
+        |p| p.department.clone().unwrap_or_default(),
+        |d| {
+            if d.is_empty() {
+                "No department".to_owned()
+            } else {
+                d.clone()
+            }
+        },
+    );
+    let title = |p: &PersonId| {
+        data.people
+            .iter()
+            .find(|x| &x.id == p)
+            .and_then(|x| x.title.clone())
+            .map(|t| format!(", {t}"))
+            .unwrap_or_default()
+    };
+    let mut spofs = Vec::new();
+    if let Some(seller) = &cov.single_threaded_seller {
+        spofs.push(Spof {
+            text: format!(
+                "{} holds every strong tie at this account: if they leave, we lose all of them.",
+                names.name(seller)
+            ),
+            leaves: Some((names.link(seller), enc(seller.as_str()))),
+        });
+    }
+    for d in &cov.dependencies {
+        let eb = names.name(&d.economic_buyer);
+        if !d.reachable {
+            spofs.push(Spof {
+                text: format!(
+                    "No warm path to {eb}{} (economic buyer) at all.",
+                    title(&d.economic_buyer)
+                ),
+                leaves: None,
+            });
+            continue;
+        }
+        for c in &d.cut_people {
+            spofs.push(Spof {
+                text: format!(
+                    "If {} leaves we lose our only path to {eb}{} (economic buyer).",
+                    names.name(c),
+                    title(&d.economic_buyer)
+                ),
+                leaves: Some((names.link(c), enc(c.as_str()))),
+            });
+        }
+    }
+    let what_if = match q.leaves.filter(|l| !l.is_empty()) {
+        None => None,
+        Some(l) => {
+            let who = PersonId::parse(&l).map_err(|e| AppError::BadRequest(e.to_string()))?;
+            if !data
+                .people
+                .iter()
+                .chain(&data.our_people)
+                .any(|p| p.id == who)
+            {
+                return Err(AppError::NotFound(format!(
+                    "no one with id {l:?} at {}",
+                    data.account.name
+                )));
+            }
+            let w = state
+                .engine
+                .what_if_leaves(&data.account.id, &who, None)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("no account with id {id:?}")))?;
+            Some(WhatIfView {
+                who: names.name(&who),
+                before: humanize::percent(w.index_before),
+                after: humanize::percent(w.index_after),
+                unreachable: w.unreachable.iter().map(|p| names.link(p)).collect(),
+                weakened: w
+                    .weakened
+                    .iter()
+                    .map(|w| {
+                        (
+                            names.link(&w.person),
+                            humanize::percent(w.before),
+                            humanize::percent(w.after),
+                        )
+                    })
+                    .collect(),
+                gaps: w.gaps_opened.iter().map(group_label).collect(),
+                ties_lost: w.ties_lost,
+            })
+        }
+    };
+    let groups = cov
+        .groups
+        .iter()
+        .map(|g| GroupRow {
+            label: group_label(&g.group),
+            members: g.members,
+            strong: g.strong_members,
+            gap: g.gap,
+            closest: g
+                .closest
+                .as_ref()
+                .map(|(p, c)| (names.link(p), humanize::percent(*c))),
+        })
+        .collect();
+    render(&CoveragePage {
+        href: format!("/accounts/{}", enc(&id)),
+        name: data.account.name.clone(),
+        coverage: humanize::percent(cov.coverage),
+        threshold: humanize::percent(th),
+        levels: (1..=6)
+            .map(|l| Level::new(l).map_or("?", |l| l.label()))
+            .collect(),
+        roles,
+        departments,
+        groups,
+        roles_missing: cov.roles_missing.iter().map(|r| r.label()).collect(),
+        spofs,
+        what_if,
+        cold: cov
+            .cold
+            .iter()
+            .map(|c| {
+                (
+                    names.link(&c.person),
+                    humanize::percent(c.influence),
+                    humanize::ago(c.last_contact, now),
+                    format!("{:.0}", c.days_silent),
+                )
+            })
+            .collect(),
+        detractors: cov
+            .detractors
+            .iter()
+            .map(|d| {
+                (
+                    names.link(&d.person),
+                    d.attitude.as_str(),
+                    humanize::percent(d.influence),
+                    humanize::percent(d.closeness),
+                )
+            })
+            .collect(),
+    })
+}
