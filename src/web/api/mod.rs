@@ -40,6 +40,7 @@ pub const MAX_BATCH: usize = 1000;
         license(name = "Apache-2.0")
     ),
     servers((url = "/api/v1")),
+    components(schemas(crate::web::error::Problem)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags(
