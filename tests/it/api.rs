@@ -141,6 +141,12 @@ async fn openapi_document_is_public_3_1_and_describes_every_route() {
                 assert_eq!(op["security"], json!([{}]), "openapi.json is public");
                 continue;
             }
+            for (status, r) in op["responses"].as_object().unwrap() {
+                assert!(
+                    r["description"].is_string(),
+                    "{method} {p} {status}: no description"
+                );
+            }
             let r401 = &op["responses"]["401"];
             assert!(
                 r401["content"]["application/problem+json"].is_object(),
@@ -347,7 +353,12 @@ async fn stakeholders_coverage_next_approaches_and_paths() {
         "{spof:?}"
     );
     let l = api.get("/accounts/acc-lumen/coverage", tok).await;
-    assert!(!l.body["report"]["detractors"].as_array().unwrap().is_empty());
+    assert!(
+        !l.body["report"]["detractors"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 
     let n = api.get("/accounts/acc-hartmann/next-approaches", tok).await;
     assert_eq!(n.status, StatusCode::OK);

@@ -57,6 +57,7 @@ pub enum BodyErrors {
 #[derive(IntoResponses)]
 #[allow(dead_code)]
 pub enum NotFound {
+    /// No such account or person (or the person is not a stakeholder of the account).
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(Problem),
 }
@@ -157,7 +158,7 @@ fn encode_cursor(id: &str) -> String {
 
 /// Customer accounts, by name, filtered and paginated.
 #[utoipa::path(get, path = "/accounts", tag = "accounts", params(AccountListQuery),
-    responses((status = 200, body = AccountPage, headers(("ETag" = String))), NotModified, CommonErrors))]
+    responses((status = 200, description = "A page of accounts", body = AccountPage, headers(("ETag" = String))), NotModified, CommonErrors))]
 pub async fn list_accounts(
     State(state): State<AppState>,
     _auth: ReadAccess,
@@ -206,8 +207,8 @@ pub async fn list_accounts(
 
 /// One account with its relationship index and coverage.
 #[utoipa::path(get, path = "/accounts/{id}", tag = "accounts",
-    params(("id" = String, Path, description = "Account id"), AsOfQuery),
-    responses((status = 200, body = AccountOut, headers(("ETag" = String))), NotModified, CommonErrors, NotFound))]
+    params(("id" = String, Path, description = "Account id", example = "acc-hartmann"), AsOfQuery),
+    responses((status = 200, description = "The account", body = AccountOut, headers(("ETag" = String))), NotModified, CommonErrors, NotFound))]
 pub async fn get_account(
     State(state): State<AppState>,
     _auth: ReadAccess,
@@ -239,8 +240,8 @@ pub async fn get_account(
 
 /// The account's stakeholders with closeness, influence and best warm path.
 #[utoipa::path(get, path = "/accounts/{id}/stakeholders", tag = "accounts",
-    params(("id" = String, Path, description = "Account id"), AsOfQuery),
-    responses((status = 200, body = StakeholderList, headers(("ETag" = String))), NotModified, CommonErrors, NotFound))]
+    params(("id" = String, Path, description = "Account id", example = "acc-hartmann"), AsOfQuery),
+    responses((status = 200, description = "The stakeholders with their scores", body = StakeholderList, headers(("ETag" = String))), NotModified, CommonErrors, NotFound))]
 pub async fn account_stakeholders(
     State(state): State<AppState>,
     _auth: ReadAccess,
@@ -270,8 +271,8 @@ pub async fn account_stakeholders(
 
 /// Coverage gaps and single points of failure.
 #[utoipa::path(get, path = "/accounts/{id}/coverage", tag = "accounts",
-    params(("id" = String, Path, description = "Account id"), AsOfQuery),
-    responses((status = 200, body = CoverageOut, headers(("ETag" = String))), NotModified, CommonErrors, NotFound))]
+    params(("id" = String, Path, description = "Account id", example = "acc-hartmann"), AsOfQuery),
+    responses((status = 200, description = "Coverage gaps and single points of failure", body = CoverageOut, headers(("ETag" = String))), NotModified, CommonErrors, NotFound))]
 pub async fn account_coverage(
     State(state): State<AppState>,
     _auth: ReadAccess,
@@ -321,8 +322,8 @@ pub async fn account_coverage(
 
 /// Whom to approach next, through whom, and why (best first).
 #[utoipa::path(get, path = "/accounts/{id}/next-approaches", tag = "accounts",
-    params(("id" = String, Path, description = "Account id"), AsOfQuery),
-    responses((status = 200, body = NextApproachList, headers(("ETag" = String))), NotModified, CommonErrors, NotFound))]
+    params(("id" = String, Path, description = "Account id", example = "acc-hartmann"), AsOfQuery),
+    responses((status = 200, description = "Next approaches, best first", body = NextApproachList, headers(("ETag" = String))), NotModified, CommonErrors, NotFound))]
 pub async fn account_next_approaches(
     State(state): State<AppState>,
     _auth: ReadAccess,
@@ -374,9 +375,9 @@ pub struct PathsQuery {
 
 /// The `k` best warm paths from our team to a stakeholder.
 #[utoipa::path(get, path = "/accounts/{id}/paths/{person}", tag = "accounts",
-    params(("id" = String, Path, description = "Account id"),
-           ("person" = String, Path, description = "The stakeholder to reach"), PathsQuery),
-    responses((status = 200, body = WarmPathList, headers(("ETag" = String))), NotModified, CommonErrors, NotFound))]
+    params(("id" = String, Path, description = "Account id", example = "acc-hartmann"),
+           ("person" = String, Path, description = "The stakeholder to reach", example = "hm-001"), PathsQuery),
+    responses((status = 200, description = "Warm paths, strongest first", body = WarmPathList, headers(("ETag" = String))), NotModified, CommonErrors, NotFound))]
 pub async fn account_paths(
     State(state): State<AppState>,
     _auth: ReadAccess,
@@ -420,8 +421,8 @@ pub async fn account_paths(
 
 /// One person with our closeness, influence, and every tie with its explanation.
 #[utoipa::path(get, path = "/people/{id}", tag = "people",
-    params(("id" = String, Path, description = "Person id"), AsOfQuery),
-    responses((status = 200, body = PersonDetail, headers(("ETag" = String))), NotModified, CommonErrors, NotFound))]
+    params(("id" = String, Path, description = "Person id", example = "hm-001"), AsOfQuery),
+    responses((status = 200, description = "The person", body = PersonDetail, headers(("ETag" = String))), NotModified, CommonErrors, NotFound))]
 pub async fn get_person(
     State(state): State<AppState>,
     _auth: ReadAccess,
@@ -472,7 +473,7 @@ pub async fn get_person(
 /// confidence, the person, our closeness, influence, buying role, attitude,
 /// the account's coverage and the evidence, as of `as_of`.
 #[utoipa::path(post, path = "/enrich", tag = "enrich", request_body = EnrichRequest,
-    responses((status = 200, body = EnrichResponse), CommonErrors, BodyErrors))]
+    responses((status = 200, description = "One result per record, in order", body = EnrichResponse), CommonErrors, BodyErrors))]
 pub async fn enrich(
     State(state): State<AppState>,
     _auth: ReadAccess,
@@ -767,7 +768,7 @@ async fn write_interactions(
 /// Logs one interaction.
 #[utoipa::path(post, path = "/interactions", tag = "writes", request_body = InteractionIn,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the stored response")),
-    responses((status = 201, body = WriteResult), CommonErrors, BodyErrors))]
+    responses((status = 201, description = "Written (or, with a known Idempotency-Key, the stored response)", body = WriteResult), CommonErrors, BodyErrors))]
 pub async fn log_interaction(
     State(state): State<AppState>,
     WriteAccess(token): WriteAccess,
@@ -789,7 +790,7 @@ pub async fn log_interaction(
 /// Logs up to 1,000 interactions, all or nothing.
 #[utoipa::path(post, path = "/interactions/batch", tag = "writes", request_body = InteractionBatch,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the stored response")),
-    responses((status = 201, body = WriteResult), CommonErrors, BodyErrors))]
+    responses((status = 201, description = "Written (or, with a known Idempotency-Key, the stored response)", body = WriteResult), CommonErrors, BodyErrors))]
 pub async fn log_interactions_batch(
     State(state): State<AppState>,
     WriteAccess(token): WriteAccess,
@@ -818,7 +819,7 @@ pub async fn log_interactions_batch(
 /// Records a human assessment of closeness between two people.
 #[utoipa::path(post, path = "/assessments", tag = "writes", request_body = AssessmentIn,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the stored response")),
-    responses((status = 201, body = WriteResult), CommonErrors, BodyErrors))]
+    responses((status = 201, description = "Written (or, with a known Idempotency-Key, the stored response)", body = WriteResult), CommonErrors, BodyErrors))]
 pub async fn record_assessment(
     State(state): State<AppState>,
     WriteAccess(token): WriteAccess,
