@@ -76,6 +76,25 @@ pub enum Command {
     Score(score::ScoreArgs),
     /// An account's plan (ESP+): show it, save a snapshot, set objectives, decide actions.
     Plan(plan::PlanArgs),
+    /// API tokens for the JSON API: create, list, revoke.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a token and print it once (only its hash is stored).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// read: GET calls and enrichment; write: also logging interactions and assessments.
+        #[arg(long, default_value = "read")]
+        scope: crate::auth::TokenScope,
+    },
+    /// List the live tokens (names and scopes, never the secrets).
+    List,
+    /// Revoke a token by name; calls with it get 401 from then on.
+    Revoke { name: String },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,6 +155,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { demo, .. } => {
             if demo {
                 load_demo(store.as_ref(), quiet, false).await?;
+                demo_token(store.as_ref()).await?;
             }
             serve(store, config).await
         }
@@ -156,7 +176,65 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plan(args) => {
             plan::run(&crate::engine::Engine::new(store, config.scoring), args).await
         }
+        Command::Token(cmd) => token(store.as_ref(), cmd).await,
     }
+}
+
+async fn token(store: &dyn Store, cmd: TokenCommand) -> anyhow::Result<()> {
+    use crate::auth;
+    match cmd {
+        TokenCommand::Create { name, scope } => {
+            auth::validate_name(&name).map_err(anyhow::Error::msg)?;
+            let secret = auth::generate_token();
+            if !store
+                .save_token(&name, scope, &auth::hash_token(&secret), false)
+                .await?
+            {
+                anyhow::bail!(
+                    "a token named {name:?} exists; revoke it first (`renmai token revoke {name}`) or pick another name"
+                );
+            }
+            eprintln!("created {scope} token {name:?}; it is shown only this once:");
+            println!("{secret}");
+        }
+        TokenCommand::List => {
+            let tokens = store.tokens().await?;
+            if tokens.is_empty() {
+                eprintln!(
+                    "no tokens; create one with `renmai token create --name NAME --scope read|write`"
+                );
+            }
+            for t in tokens {
+                println!("{:<24} {:<6} created {}", t.name, t.scope, t.created_at);
+            }
+        }
+        TokenCommand::Revoke { name } => {
+            if !store.revoke_token(&name).await? {
+                anyhow::bail!(
+                    "there is no live token named {name:?} (`renmai token list` shows them)"
+                );
+            }
+            eprintln!("revoked token {name:?}");
+        }
+    }
+    Ok(())
+}
+
+/// `serve --demo` makes the README's first command give a usable API: a
+/// fresh read/write token named `demo` (replacing the last one) on stderr.
+async fn demo_token(store: &dyn Store) -> anyhow::Result<()> {
+    let secret = crate::auth::generate_token();
+    store
+        .save_token(
+            "demo",
+            crate::auth::TokenScope::Write,
+            &crate::auth::hash_token(&secret),
+            true,
+        )
+        .await?;
+    eprintln!("demo API token (read+write): {secret}");
+    eprintln!("  try: curl -H 'Authorization: Bearer {secret}' http://ADDR/api/v1/accounts");
+    Ok(())
 }
 
 async fn import_path(store: &dyn Store, path: &Path, quiet: bool) -> anyhow::Result<()> {

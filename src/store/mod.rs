@@ -7,8 +7,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use renmai_graph::plan::{AccountPlan, Action, Objective};
-use renmai_graph::{AccountData, OrgId, Person, PersonId, Timestamp};
+use renmai_graph::{AccountData, Email, ExternalId, OrgId, Person, PersonId, Timestamp};
 use serde::Serialize;
+
+use crate::auth::{ApiToken, TokenScope};
 
 use crate::bundle::Bundle;
 use crate::import::ImportError;
@@ -133,6 +135,28 @@ pub enum PlanItem {
     Action(Action),
 }
 
+/// How another system names a person it wants to enrich.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PersonLookup {
+    Email(Email),
+    External(ExternalId),
+    /// Exact name at an organization with this exact name, both compared
+    /// case-insensitively (ASCII).
+    NameAtOrg {
+        name: String,
+        org_name: String,
+    },
+}
+
+/// A response kept under an idempotency key, with the hash of the request
+/// that produced it (a retry must send the same request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub request_hash: String,
+    pub status: u16,
+    pub body: String,
+}
+
 /// A place to keep renmai's data. Writes are idempotent upserts keyed by
 /// the records' own ids, applied all-or-nothing.
 #[async_trait]
@@ -176,10 +200,69 @@ pub trait Store: Send + Sync {
 
     /// An account's plan snapshots, oldest first.
     async fn snapshots(&self, account: &OrgId) -> Result<Vec<AccountPlan>, StoreError>;
+    /// For each lookup, in order, the people it matches (several when a
+    /// name is ambiguous, none when unknown). One call answers a whole
+    /// enrichment batch.
+    async fn find_people(
+        &self,
+        _lookups: Vec<PersonLookup>,
+    ) -> Result<Vec<Vec<PersonRecord>>, StoreError> {
+        Err(unsupported("finding people by e-mail, external id or name"))
+    }
+
+    /// Stores an API token's hash under `name`. Returns false when a token
+    /// of that name exists and `replace` is false.
+    async fn save_token(
+        &self,
+        _name: &str,
+        _scope: TokenScope,
+        _hash: &str,
+        _replace: bool,
+    ) -> Result<bool, StoreError> {
+        Err(unsupported("API tokens"))
+    }
+
+    /// Tokens that are not revoked, by name.
+    async fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        Err(unsupported("API tokens"))
+    }
+
+    /// Revokes the token `name`; false when there is no such live token.
+    async fn revoke_token(&self, _name: &str) -> Result<bool, StoreError> {
+        Err(unsupported("API tokens"))
+    }
+
+    /// The live token whose SHA-256 (hex) is `hash`.
+    async fn token_by_hash(&self, _hash: &str) -> Result<Option<ApiToken>, StoreError> {
+        Err(unsupported("API tokens"))
+    }
+
+    /// The response kept for idempotency key `key` of client `client`.
+    async fn idempotent_response(
+        &self,
+        _client: &str,
+        _key: &str,
+    ) -> Result<Option<StoredResponse>, StoreError> {
+        Err(unsupported("idempotency keys"))
+    }
+
+    /// Keeps `response` under (`client`, `key`); the first one kept wins.
+    async fn save_idempotent_response(
+        &self,
+        _client: &str,
+        _key: &str,
+        _response: StoredResponse,
+    ) -> Result<(), StoreError> {
+        Err(unsupported("idempotency keys"))
+    }
 
     /// True when nothing has been stored yet.
     async fn is_empty(&self) -> Result<bool, StoreError> {
         let s = self.stats().await?;
         Ok(s.organizations == 0 && s.people_ours + s.people_customers == 0)
     }
+}
+
+fn unsupported(what: &str) -> StoreError {
+    StoreError::Backend(format!("{what} is not supported by this store"))
 }

@@ -16,9 +16,10 @@ use rusqlite::{
 };
 
 use super::{
-    AccountSummary, Counts, ImportSummary, PersonRecord, PlanItem, PlanState, Progress, Stats,
-    Store, StoreError,
+    AccountSummary, Counts, ImportSummary, PersonLookup, PersonRecord, PlanItem, PlanState,
+    Progress, Stats, Store, StoreError, StoredResponse,
 };
+use crate::auth::{ApiToken, TokenScope};
 use crate::bundle::Bundle;
 use crate::import::ImportError;
 use crate::validate::{self, ExistingOrg, ExistingPerson, ExistingRefs, SourceMap};
@@ -161,6 +162,31 @@ CREATE TABLE plan_snapshots (
     body       TEXT NOT NULL, -- JSON of renmai_graph::plan::AccountPlan
     PRIMARY KEY (account_id, saved_at)
 ) WITHOUT ROWID;
+"#,
+    r#"
+-- 3: the JSON API. Tokens are kept as SHA-256 hashes only.
+CREATE TABLE api_tokens (
+    name       TEXT PRIMARY KEY,
+    scope      TEXT NOT NULL,
+    hash       TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+) WITHOUT ROWID;
+
+-- Responses of writes sent with an Idempotency-Key, per client (token name).
+CREATE TABLE idempotency_keys (
+    client       TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status       INTEGER NOT NULL,
+    body         TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (client, key)
+) WITHOUT ROWID;
+
+-- Enrichment matches people by name at a named organization.
+CREATE INDEX people_name_nocase ON people(name COLLATE NOCASE);
+CREATE INDEX organizations_name_nocase ON organizations(name COLLATE NOCASE);
 "#,
 ];
 
@@ -1353,4 +1379,197 @@ impl Store for SqliteStore {
         })
         .await
     }
+
+    async fn find_people(
+        &self,
+        lookups: Vec<PersonLookup>,
+    ) -> Result<Vec<Vec<PersonRecord>>, StoreError> {
+        self.read(move |c| {
+            let mut orgs: FxHashMap<String, (String, bool)> = FxHashMap::default();
+            let mut out = Vec::with_capacity(lookups.len());
+            for l in &lookups {
+                let people = match l {
+                    PersonLookup::Email(e) => load_people(
+                        c,
+                        &format!(
+                            "SELECT {PERSON_COLS} FROM person_emails e JOIN people p ON p.id = e.person_id WHERE e.email = ?1"
+                        ),
+                        &[&e.as_str()],
+                    )?,
+                    PersonLookup::External(x) => load_people(
+                        c,
+                        &format!(
+                            "SELECT {PERSON_COLS} FROM person_external_ids x JOIN people p ON p.id = x.person_id WHERE x.system = ?1 AND x.ext_id = ?2"
+                        ),
+                        &[&x.system.as_str(), &x.id.as_str()],
+                    )?,
+                    PersonLookup::NameAtOrg { name, org_name } => load_people(
+                        c,
+                        &format!(
+                            "SELECT {PERSON_COLS} FROM people p JOIN organizations o ON o.id = p.org_id \
+                             WHERE p.name = ?1 COLLATE NOCASE AND o.name = ?2 COLLATE NOCASE ORDER BY p.id LIMIT 20"
+                        ),
+                        &[&name.as_str(), &org_name.as_str()],
+                    )?,
+                };
+                let mut records = Vec::with_capacity(people.len());
+                for person in people {
+                    let org = person.org.as_str();
+                    if !orgs.contains_key(org) {
+                        let v = c.query_row(
+                            "SELECT name, is_ours FROM organizations WHERE id = ?1",
+                            [org],
+                            |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)),
+                        )?;
+                        orgs.insert(org.to_owned(), v);
+                    }
+                    let (org_name, is_ours) = orgs[org].clone();
+                    records.push(PersonRecord {
+                        person,
+                        org_name,
+                        is_ours,
+                    });
+                }
+                out.push(records);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn save_token(
+        &self,
+        name: &str,
+        scope: TokenScope,
+        hash: &str,
+        replace: bool,
+    ) -> Result<bool, StoreError> {
+        let (name, hash) = (name.to_owned(), hash.to_owned());
+        self.write(move |c| {
+            let now = chrono::Utc::now().timestamp();
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let live: bool = tx
+                .query_row(
+                    "SELECT revoked_at IS NULL FROM api_tokens WHERE name = ?1",
+                    [&name],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .unwrap_or(false);
+            if live && !replace {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO api_tokens (name, scope, hash, created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, NULL) \
+                 ON CONFLICT (name) DO UPDATE SET scope = excluded.scope, hash = excluded.hash, \
+                 created_at = excluded.created_at, revoked_at = NULL",
+                params![name, scope.as_str(), hash, now],
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT name, scope, created_at FROM api_tokens WHERE revoked_at IS NULL ORDER BY name",
+            )?;
+            let rows = stmt.query_map([], token_from_row)?;
+            let mut out = Vec::new();
+            for r in rows {
+                out.push(make_token(r?)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn revoke_token(&self, name: &str) -> Result<bool, StoreError> {
+        let name = name.to_owned();
+        self.write(move |c| {
+            let n = c.execute(
+                "UPDATE api_tokens SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL",
+                params![name, chrono::Utc::now().timestamp()],
+            )?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>, StoreError> {
+        let hash = hash.to_owned();
+        self.read(move |c| {
+            let row = c
+                .prepare_cached(
+                    "SELECT name, scope, created_at FROM api_tokens WHERE hash = ?1 AND revoked_at IS NULL",
+                )?
+                .query_row([&hash], token_from_row)
+                .optional()?;
+            row.map(make_token).transpose()
+        })
+        .await
+    }
+
+    async fn idempotent_response(
+        &self,
+        client: &str,
+        key: &str,
+    ) -> Result<Option<StoredResponse>, StoreError> {
+        let (client, key) = (client.to_owned(), key.to_owned());
+        self.read(move |c| {
+            Ok(c.prepare_cached(
+                "SELECT request_hash, status, body FROM idempotency_keys WHERE client = ?1 AND key = ?2",
+            )?
+            .query_row([&client, &key], |r| {
+                Ok(StoredResponse {
+                    request_hash: r.get(0)?,
+                    status: r.get(1)?,
+                    body: r.get(2)?,
+                })
+            })
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn save_idempotent_response(
+        &self,
+        client: &str,
+        key: &str,
+        response: StoredResponse,
+    ) -> Result<(), StoreError> {
+        let (client, key) = (client.to_owned(), key.to_owned());
+        self.write(move |c| {
+            c.execute(
+                "INSERT OR IGNORE INTO idempotency_keys (client, key, request_hash, status, body, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    client,
+                    key,
+                    response.request_hash,
+                    response.status,
+                    response.body,
+                    chrono::Utc::now().timestamp()
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+fn token_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, i64)> {
+    Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?))
+}
+
+fn make_token((name, scope, created_at): (String, String, i64)) -> Result<ApiToken, StoreError> {
+    Ok(ApiToken {
+        name,
+        scope: scope
+            .parse()
+            .map_err(|e: String| StoreError::Backend(format!("stored token scope: {e}")))?,
+        created_at: Timestamp::from_epoch_seconds(created_at),
+    })
 }

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area. Each test gets a
 //! fresh store in its own temporary folder.
 
+mod api;
 mod crash;
 mod helpers;
 mod import;
