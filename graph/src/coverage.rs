@@ -213,14 +213,15 @@ pub fn coverage(
         .copied()
         .filter(|r| !present.contains(r))
         .collect();
+    let (dist, _) = crate::paths::dijkstra(&paths.graph, crate::paths::SOURCE);
     let dependencies = data
         .people
         .iter()
         .filter(|p| p.role == Some(BuyingRole::EconomicBuyer))
         .map(|p| {
-            let reachable = paths.node_of(&p.id).is_some_and(|t| {
-                crate::paths::dijkstra(&paths.graph, crate::paths::SOURCE).0[t as usize].is_finite()
-            });
+            let reachable = paths
+                .node_of(&p.id)
+                .is_some_and(|t| dist[t as usize].is_finite());
             PathDependency {
                 economic_buyer: p.id.clone(),
                 reachable,
