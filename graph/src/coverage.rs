@@ -11,7 +11,7 @@ use crate::account::AccountData;
 use crate::closeness::{OurCloseness, Tie};
 use crate::config::ScoringConfig;
 use crate::influence::StakeholderInfluence;
-use crate::model::{Attitude, BuyingRole, Level, PersonId};
+use crate::model::{Attitude, BuyingRole, Level, OpportunityId, PersonId};
 use crate::paths::PathGraph;
 use crate::time::Timestamp;
 
@@ -213,14 +213,15 @@ pub fn coverage(
         .copied()
         .filter(|r| !present.contains(r))
         .collect();
+    let (dist, _) = crate::paths::dijkstra(&paths.graph, crate::paths::SOURCE);
     let dependencies = data
         .people
         .iter()
         .filter(|p| p.role == Some(BuyingRole::EconomicBuyer))
         .map(|p| {
-            let reachable = paths.node_of(&p.id).is_some_and(|t| {
-                crate::paths::dijkstra(&paths.graph, crate::paths::SOURCE).0[t as usize].is_finite()
-            });
+            let reachable = paths
+                .node_of(&p.id)
+                .is_some_and(|t| dist[t as usize].is_finite());
             PathDependency {
                 economic_buyer: p.id.clone(),
                 reachable,
@@ -244,6 +245,92 @@ pub fn coverage(
         detractors,
         roles_missing,
         dependencies,
+    }
+}
+
+/// Coverage of one deal: the same groups, over the stakeholders involved in
+/// it, with the buying role they play in this deal (falling back to their
+/// account-level role).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpportunityCoverage {
+    pub opportunity: OpportunityId,
+    pub contacts: u32,
+    pub groups: Vec<GroupCoverage>,
+    pub gaps: Vec<GroupKey>,
+    /// Covered groups / groups (1 when there are no groups).
+    pub coverage: f64,
+    /// Key roles no contact of the deal plays.
+    pub roles_missing: Vec<BuyingRole>,
+}
+
+/// Coverage of one opportunity; `ours` is in `data.people` order.
+pub fn opportunity_coverage(
+    data: &AccountData,
+    ours: &[OurCloseness],
+    opportunity: &OpportunityId,
+    threshold: f64,
+) -> OpportunityCoverage {
+    let mut closest: BTreeMap<GroupKey, (PersonId, f64)> = BTreeMap::new();
+    let mut entries = Vec::new();
+    let mut roles = BTreeSet::new();
+    let mut contacts = 0;
+    for (p, o) in data.people.iter().zip(ours) {
+        let Some(c) = data
+            .opportunity_contacts
+            .iter()
+            .find(|c| &c.opportunity == opportunity && c.person == p.id)
+        else {
+            continue;
+        };
+        contacts += 1;
+        let role = c.role.or(p.role);
+        roles.extend(role);
+        let keys = role
+            .map(GroupKey::Role)
+            .into_iter()
+            .chain(p.department.clone().map(GroupKey::Department))
+            .chain(std::iter::once(GroupKey::Level(p.level)));
+        for k in keys {
+            let e = closest
+                .entry(k.clone())
+                .or_insert((p.id.clone(), o.closeness));
+            if o.closeness > e.1 {
+                *e = (p.id.clone(), o.closeness);
+            }
+            entries.push((k, o.closeness >= threshold));
+        }
+    }
+    let groups: Vec<GroupCoverage> = group_coverage(entries)
+        .into_iter()
+        .map(|(k, (members, strong))| GroupCoverage {
+            closest: closest.get(&k).cloned(),
+            group: k,
+            members,
+            strong_members: strong,
+            gap: strong == 0,
+        })
+        .collect();
+    let gaps: Vec<GroupKey> = groups
+        .iter()
+        .filter(|g| g.gap)
+        .map(|g| g.group.clone())
+        .collect();
+    let coverage = if groups.is_empty() {
+        1.0
+    } else {
+        (groups.len() - gaps.len()) as f64 / groups.len() as f64
+    };
+    OpportunityCoverage {
+        opportunity: opportunity.clone(),
+        contacts,
+        groups,
+        gaps,
+        coverage,
+        roles_missing: KEY_ROLES
+            .iter()
+            .copied()
+            .filter(|r| !roles.contains(r))
+            .collect(),
     }
 }
 

@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use crate::account::AccountData;
 use crate::closeness::{OurCloseness, Tie, account_ties, our_closeness, stakeholder_links};
 use crate::config::ScoringConfig;
-use crate::coverage::{CoverageReport, GroupKey, coverage};
+use crate::coverage::{
+    CoverageReport, GroupKey, OpportunityCoverage, coverage, opportunity_coverage,
+};
 use crate::influence::{StakeholderInfluence, account_influence};
+use crate::model::OpportunityStatus;
 use crate::model::{OrgId, PersonId};
 use crate::next::{NextApproach, next_approaches};
 use crate::paths::{PathGraph, WarmPath};
@@ -34,6 +37,8 @@ pub struct AccountScores {
     pub stakeholders: Vec<StakeholderScore>,
     pub ties: Vec<Tie>,
     pub coverage: CoverageReport,
+    /// Coverage of each open opportunity of the account.
+    pub opportunities: Vec<OpportunityCoverage>,
     pub next_approaches: Vec<NextApproach>,
 }
 
@@ -67,6 +72,12 @@ pub fn score_account(data: &AccountData, cfg: &ScoringConfig, as_of: Timestamp) 
         as_of,
     );
     let next = next_approaches(data, &ours, &influence, &best, cfg);
+    let opportunities = data
+        .opportunities
+        .iter()
+        .filter(|o| o.status == OpportunityStatus::Open)
+        .map(|o| opportunity_coverage(data, &ours, &o.id, cfg.coverage_threshold))
+        .collect();
     let relationship_index = relationship_index(&ours, &influence);
     let stakeholders = data
         .people
@@ -88,6 +99,7 @@ pub fn score_account(data: &AccountData, cfg: &ScoringConfig, as_of: Timestamp) 
         stakeholders,
         ties,
         coverage: cov,
+        opportunities,
         next_approaches: next,
     }
 }

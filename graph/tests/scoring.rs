@@ -367,3 +367,50 @@ fn empty_and_unconnected_accounts_score() {
     assert!(!s.coverage.dependencies[0].reachable);
     assert!(s.next_approaches.is_empty());
 }
+
+#[test]
+fn open_opportunities_get_their_own_coverage() {
+    let cfg = ScoringConfig::default();
+    let mut data = acme();
+    let opp = |id: &str, status| Opportunity {
+        id: OpportunityId::parse(id).unwrap(),
+        account: OrgId::parse("acme").unwrap(),
+        name: id.into(),
+        amount: None,
+        stage: None,
+        status,
+        close_date: None,
+        owner: None,
+    };
+    data.opportunities = vec![
+        opp("renewal", OpportunityStatus::Open),
+        opp("old", OpportunityStatus::Lost),
+    ];
+    let contact = |person: &str, role| OpportunityContact {
+        opportunity: OpportunityId::parse("renewal").unwrap(),
+        person: pid(person),
+        role,
+        attitude: None,
+        solution_acceptance: None,
+        price_acceptance: None,
+        at: None,
+    };
+    // In this deal the CFO is the economic buyer (account-level: none).
+    data.opportunity_contacts = vec![
+        contact("cfo", Some(BuyingRole::EconomicBuyer)),
+        contact("eng", None),
+    ];
+    let s = score_account(&data, &cfg, ts(AS_OF));
+    assert_eq!(s.opportunities.len(), 1);
+    let o = &s.opportunities[0];
+    assert_eq!(o.contacts, 2);
+    let eb = o
+        .groups
+        .iter()
+        .find(|g| g.group == GroupKey::Role(BuyingRole::EconomicBuyer))
+        .unwrap();
+    assert_eq!(eb.closest.as_ref().unwrap().0, pid("cfo"));
+    assert!(o.roles_missing.contains(&BuyingRole::TechnicalBuyer));
+    assert!(!o.roles_missing.contains(&BuyingRole::Coach)); // eng is the coach
+    assert!((0.0..=1.0).contains(&o.coverage));
+}
