@@ -67,7 +67,17 @@ pub async fn open_spec(spec: &str, config: &Config) -> anyhow::Result<Arc<dyn St
         return Ok(Arc::new(SqliteStore::open(path.as_ref())?));
     }
     let scheme = spec.split("://").next().unwrap_or("");
-    if spec.contains("://") && ["neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"].contains(&scheme) {
+    if spec.contains("://")
+        && [
+            "neo4j",
+            "neo4j+s",
+            "neo4j+ssc",
+            "bolt",
+            "bolt+s",
+            "bolt+ssc",
+        ]
+        .contains(&scheme)
+    {
         return open_neo4j(&config.neo4j, Some(spec)).await;
     }
     bail!("{spec:?} names no store: use sqlite:PATH or a Bolt URI like neo4j://host:7687")
@@ -168,8 +178,12 @@ pub async fn copy(from: &dyn Store, to: &dyn Store, quiet: bool) -> anyhow::Resu
 }
 
 pub async fn run(args: &MigrateArgs, config: &Config, quiet: bool) -> anyhow::Result<()> {
-    let from = open_spec(&args.from, config).await.context("opening the source")?;
-    let to = open_spec(&args.to, config).await.context("opening the target")?;
+    let from = open_spec(&args.from, config)
+        .await
+        .context("opening the source")?;
+    let to = open_spec(&args.to, config)
+        .await
+        .context("opening the target")?;
     copy(from.as_ref(), to.as_ref(), quiet).await?;
     Ok(())
 }

@@ -53,7 +53,12 @@ pub struct GlobalArgs {
     #[arg(long, env = "RENMAI_NEO4J_USER", global = true)]
     pub neo4j_user: Option<String>,
     /// Neo4j password (prefer the variable to the flag: flags show in `ps`).
-    #[arg(long, env = "RENMAI_NEO4J_PASSWORD", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "RENMAI_NEO4J_PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
     pub neo4j_password: Option<String>,
     /// Neo4j database [default: the server's default database].
     #[arg(long, env = "RENMAI_NEO4J_DB", global = true)]

@@ -204,9 +204,8 @@ impl Neo4jStore {
     pub async fn clear(&self) -> Result<(), StoreError> {
         for label in LABELS {
             loop {
-                let q = format!(
-                    "MATCH (n:{label}) WITH n LIMIT 5000 DELETE n RETURN count(*) AS n"
-                );
+                let q =
+                    format!("MATCH (n:{label}) WITH n LIMIT 5000 DELETE n RETURN count(*) AS n");
                 let rows: Vec<CountRow> = self.rows(query(&q)).await?;
                 if rows.first().is_none_or(|r| r.n == 0) {
                     break;
@@ -339,11 +338,7 @@ async fn upsert(
         let rest = rows.split_off(rows.len().min(BATCH));
         let batch = std::mem::replace(&mut rows, rest);
         let len = batch.len() as u64;
-        let existing = txn_count(
-            txn,
-            query(&cypher).param("rows", BoltType::from(batch)),
-        )
-        .await?;
+        let existing = txn_count(txn, query(&cypher).param("rows", BoltType::from(batch))).await?;
         counts.existing += existing;
         counts.new += len - existing.min(len);
         progress.advance(len);
@@ -731,11 +726,8 @@ async fn write_interactions(
     if b.interactions.is_empty() {
         return Ok(());
     }
-    let bundle_orgs: HashMap<&OrgId, bool> = b
-        .organizations
-        .iter()
-        .map(|o| (&o.id, o.is_ours))
-        .collect();
+    let bundle_orgs: HashMap<&OrgId, bool> =
+        b.organizations.iter().map(|o| (&o.id, o.is_ours)).collect();
     let bundle_people: HashMap<&PersonId, &OrgId> =
         b.people.iter().map(|p| (&p.id, &p.org)).collect();
     let account_of = |p: &PersonId| -> Result<Option<&OrgId>, StoreError> {
@@ -802,8 +794,10 @@ async fn write_interactions(
             .collect();
         for chunk in ids.chunks(BATCH) {
             txn.run(
-                query("UNWIND $ids AS id MATCH (x:InteractionAccount {interaction_id: id}) DELETE x")
-                    .param("ids", chunk.to_vec()),
+                query(
+                    "UNWIND $ids AS id MATCH (x:InteractionAccount {interaction_id: id}) DELETE x",
+                )
+                .param("ids", chunk.to_vec()),
             )
             .await?;
         }
@@ -1310,7 +1304,8 @@ impl Store for Neo4jStore {
         // The same order as the SQLite export, so exports diff cleanly.
         b.organizations
             .sort_by(|x, y| (!x.is_ours, &x.id).cmp(&(!y.is_ours, &y.id)));
-        b.people.sort_by(|x, y| (&x.org, &x.id).cmp(&(&y.org, &y.id)));
+        b.people
+            .sort_by(|x, y| (&x.org, &x.id).cmp(&(&y.org, &y.id)));
         b.account_team
             .sort_by(|x, y| (&x.org, &x.person).cmp(&(&y.org, &y.person)));
         b.interactions
