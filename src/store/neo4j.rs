@@ -61,7 +61,7 @@ use crate::validate::{self, ExistingOrg, ExistingPerson, ExistingRefs, SourceMap
 pub const BATCH: usize = 2_000;
 /// Attempts of one import when the server reports a transient failure
 /// (deadlock, leader switch, lost connection before commit).
-pub const MAX_ATTEMPTS: u32 = 4;
+pub const MAX_ATTEMPTS: u32 = 5;
 /// Connections in the pool of one app server.
 const MAX_CONNECTIONS: usize = 16;
 /// Rows fetched per round trip when reading.
@@ -112,10 +112,15 @@ fn decode(e: neo4rs::DeError) -> StoreError {
 /// server rolls an unfinished transaction back).
 fn retryable(e: &neo4rs::Error) -> bool {
     match e {
+        // A unique key taken at commit: our writes are MERGEs of keys the
+        // bundle holds once, so only a concurrent import can have created it
+        // (servers with optimistic concurrency, such as ArcadeDB, report this
+        // instead of making the MERGE wait). Rerun, the key is then found.
         neo4rs::Error::Neo4j(n) => {
             n.kind() == neo4rs::Neo4jErrorKind::Transient
                 || n.code().contains("DeadlockDetected")
                 || n.code().contains("NotALeader")
+                || n.code() == "Neo.ClientError.Schema.ConstraintValidationFailed"
         }
         neo4rs::Error::IOError { .. }
         | neo4rs::Error::ConnectionError
@@ -1254,7 +1259,12 @@ impl Store for Neo4jStore {
                 Err(Attempt::Rejected(e)) => return Err(StoreError::Rejected(e)),
                 Err(Attempt::Other(e)) => return Err(e),
                 Err(Attempt::Driver(e)) if attempt < MAX_ATTEMPTS && retryable(&e) => {
-                    let wait = Duration::from_millis(200 * 2u64.pow(attempt));
+                    // Exponential backoff with jitter, so that writers that
+                    // collided do not collide again.
+                    let jitter = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| u64::from(d.subsec_nanos()) % 200);
+                    let wait = Duration::from_millis(200 * 2u64.pow(attempt) + jitter);
                     tracing::warn!(attempt, error = %e, ?wait, "import failed transiently; retrying the transaction");
                     tokio::time::sleep(wait).await;
                     attempt += 1;

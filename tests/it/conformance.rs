@@ -444,3 +444,104 @@ async fn a_server_killed_mid_import_leaves_nothing_half_imported() {
     let after = store.stats().await.unwrap();
     assert_eq!(after.interactions, before.interactions + 30_000);
 }
+
+#[tokio::test]
+async fn migrate_copies_sqlite_to_neo4j_and_back() {
+    let _bolt = BOLT.lock().await;
+    let Some(neo) = bolt_store("migrate").await else {
+        return;
+    };
+    let src = TestStore::new();
+    src.import(demo()).await;
+    let (small, _) = small_bundle();
+    src.import(small).await;
+    let original = canonical(src.store.export().await.unwrap());
+
+    let copied = renmai::cli::migrate::copy(src.store.as_ref(), neo.as_ref(), true)
+        .await
+        .unwrap();
+    assert_eq!(copied.interactions, original.interactions.len() as u64);
+    assert_eq!(canonical(neo.export().await.unwrap()), original);
+    // Re-running (resuming) is safe: upserts, same counts.
+    renmai::cli::migrate::copy(src.store.as_ref(), neo.as_ref(), true)
+        .await
+        .unwrap();
+    assert_eq!(canonical(neo.export().await.unwrap()), original);
+
+    let back = TestStore::new();
+    renmai::cli::migrate::copy(neo.as_ref(), back.store.as_ref(), true)
+        .await
+        .unwrap();
+    assert_eq!(canonical(back.store.export().await.unwrap()), original);
+}
+
+#[tokio::test]
+async fn migrate_refuses_a_target_that_does_not_match() {
+    let _bolt = BOLT.lock().await;
+    let Some(neo) = bolt_store("migrate mismatch").await else {
+        return;
+    };
+    // The target already holds other data: the counts cannot match.
+    let (small, src) = small_bundle();
+    import(neo.as_ref(), small, src).await.unwrap();
+    let from = TestStore::new();
+    from.import(demo()).await;
+    let err = renmai::cli::migrate::copy(from.store.as_ref(), neo.as_ref(), true)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("does not match the source") && err.contains("in the target"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn bad_store_settings_give_clear_errors() {
+    use renmai::cli::migrate::{open_neo4j, open_spec};
+    use renmai::config::{Config, FileConfig, Neo4jConfig};
+    let err = open_neo4j(&Neo4jConfig::default(), None)
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("--neo4j-uri"), "{err}");
+    let config = Config::resolve(FileConfig::default(), None, None);
+    for (spec, want) in [
+        ("mysql://x", "names no store"),
+        ("sqlite:", "needs a path"),
+        ("bolt://127.0.0.1:1", "cannot be opened"),
+    ] {
+        let err = format!("{:#}", open_spec(spec, &config).await.err().unwrap());
+        assert!(err.contains(want), "{spec}: {err}");
+    }
+}
+
+/// Concurrent imports of the same records: each succeeds (conflicts are
+/// retried as whole transactions) and each record is created exactly once.
+#[tokio::test]
+async fn concurrent_overlapping_imports_create_each_record_once() {
+    let _bolt = BOLT.lock().await;
+    let Some(neo) = bolt_store("concurrent imports").await else {
+        return;
+    };
+    let (small, src) = small_bundle();
+    import(neo.as_ref(), small, src).await.unwrap();
+    let bulk = many_interactions(3_000);
+    let bsrc = SourceMap::synthetic("bulk", &bulk);
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let (neo, bulk, bsrc) = (neo.clone(), bulk.clone(), bsrc.clone());
+        tasks.push(tokio::spawn(async move {
+            neo.import(bulk, bsrc, Arc::new(NoProgress)).await
+        }));
+    }
+    let mut new = 0;
+    for t in tasks {
+        let s = t.await.unwrap().expect("every concurrent import succeeds");
+        assert_eq!(s.interactions.new + s.interactions.existing, 3_000);
+        new += s.interactions.new;
+    }
+    assert_eq!(new, 3_000, "a record was counted new twice");
+    assert_eq!(neo.stats().await.unwrap().interactions, 5 + 3_000);
+}
