@@ -208,16 +208,29 @@ impl Neo4jStore {
     /// the app.
     pub async fn clear(&self) -> Result<(), StoreError> {
         for label in LABELS {
+            let q = format!("MATCH (n:{label}) WITH n LIMIT 5000 DELETE n RETURN count(*) AS n");
+            let mut failures = 0;
             loop {
-                let q =
-                    format!("MATCH (n:{label}) WITH n LIMIT 5000 DELETE n RETURN count(*) AS n");
-                let rows: Vec<CountRow> = self.rows(query(&q)).await?;
-                if rows.first().is_none_or(|r| r.n == 0) {
-                    break;
+                match self.delete_some(&q).await {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) if failures < MAX_ATTEMPTS && retryable(&e) => {
+                        failures += 1;
+                        tokio::time::sleep(Duration::from_millis(200 * u64::from(failures))).await;
+                    }
+                    Err(e) => return Err(backend(e)),
                 }
             }
         }
         Ok(())
+    }
+
+    /// One batch of [`Self::clear`] in its own transaction; how many it deleted.
+    async fn delete_some(&self, cypher: &str) -> Result<u64, neo4rs::Error> {
+        let mut txn = self.graph.start_txn().await?;
+        let n = txn_count(&mut txn, query(cypher)).await?;
+        txn.commit().await?;
+        Ok(n)
     }
 
     /// Runs a read query and decodes every row.
