@@ -144,6 +144,25 @@ mod tests {
     }
 
     #[test]
+    fn store_and_neo4j_keys_layer_under_flags() {
+        let file = FileConfig::parse(
+            "store = \"neo4j\"\n[neo4j]\nuri = \"bolt://db:7687\"\nuser = \"app\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        let c = Config::resolve(file, None, None);
+        assert_eq!(c.store, StoreKind::Neo4j);
+        let n = c.neo4j.overlay(Neo4jConfig {
+            user: Some("admin".into()),
+            ..Neo4jConfig::default()
+        });
+        assert_eq!(n.uri.as_deref(), Some("bolt://db:7687"));
+        assert_eq!(n.user.as_deref(), Some("admin"), "flags beat the file");
+        assert!(FileConfig::parse("store = \"mysql\"", "t.toml").is_err());
+        assert!(FileConfig::parse("[neo4j]\nurl = \"x\"", "t.toml").is_err());
+    }
+
+    #[test]
     fn unknown_keys_are_errors() {
         let err = FileConfig::parse("dbb = 1", "t.toml")
             .unwrap_err()
