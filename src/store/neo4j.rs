@@ -64,6 +64,8 @@ pub const BATCH: usize = 2_000;
 pub const MAX_ATTEMPTS: u32 = 5;
 /// Connections in the pool of one app server.
 const MAX_CONNECTIONS: usize = 16;
+/// Longest wait for the server to connect or to answer one message.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(300);
 /// Rows fetched per round trip when reading.
 const FETCH_SIZE: usize = 5_000;
 /// Separates the parts of a composite key; ids never contain control characters.
@@ -186,7 +188,9 @@ impl Neo4jStore {
             .password(s.password.as_str())
             .max_connections(MAX_CONNECTIONS)
             .fetch_size(FETCH_SIZE)
-            .connection_timeout(Duration::from_secs(10));
+            // neo4rs also uses this as the limit on waiting for any one
+            // answer, and committing a big import can take minutes.
+            .connection_timeout(RESPONSE_TIMEOUT);
         if let Some(db) = &s.database {
             config = config.db(db.as_str());
         }
