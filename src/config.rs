@@ -19,6 +19,44 @@ pub struct FileConfig {
     pub addr: Option<SocketAddr>,
     #[serde(default)]
     pub scoring: Option<ScoringConfig>,
+    /// Which store: `sqlite` (default) or `neo4j`.
+    pub store: Option<StoreKind>,
+    /// Connection of the Neo4j store (`[neo4j]` uri, user, password, db).
+    #[serde(default)]
+    pub neo4j: Neo4jConfig,
+}
+
+/// Which backend keeps the data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// The embedded SQLite file (`--db`).
+    #[default]
+    Sqlite,
+    /// A Neo4j (or other Bolt) server shared by several app servers.
+    Neo4j,
+}
+
+/// Where the Neo4j store is; every key optional until `--store neo4j` needs `uri`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Neo4jConfig {
+    pub uri: Option<String>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub db: Option<String>,
+}
+
+impl Neo4jConfig {
+    /// Fills the keys `over` leaves unset from `self`.
+    pub fn overlay(self, over: Neo4jConfig) -> Neo4jConfig {
+        Neo4jConfig {
+            uri: over.uri.or(self.uri),
+            user: over.user.or(self.user),
+            password: over.password.or(self.password),
+            db: over.db.or(self.db),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +90,8 @@ pub struct Config {
     pub db: PathBuf,
     pub addr: SocketAddr,
     pub scoring: ScoringConfig,
+    pub store: StoreKind,
+    pub neo4j: Neo4jConfig,
 }
 
 impl Config {
@@ -70,6 +110,8 @@ impl Config {
                 .or(file.addr)
                 .unwrap_or_else(|| DEFAULT_ADDR.parse().expect("valid default address")),
             scoring: file.scoring.unwrap_or_default(),
+            store: file.store.unwrap_or_default(),
+            neo4j: file.neo4j,
         }
     }
 }
@@ -99,6 +141,25 @@ mod tests {
         );
         assert_eq!(c.db, PathBuf::from("x.db"));
         assert_eq!(c.addr.port(), 9000);
+    }
+
+    #[test]
+    fn store_and_neo4j_keys_layer_under_flags() {
+        let file = FileConfig::parse(
+            "store = \"neo4j\"\n[neo4j]\nuri = \"bolt://db:7687\"\nuser = \"app\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        let c = Config::resolve(file, None, None);
+        assert_eq!(c.store, StoreKind::Neo4j);
+        let n = c.neo4j.overlay(Neo4jConfig {
+            user: Some("admin".into()),
+            ..Neo4jConfig::default()
+        });
+        assert_eq!(n.uri.as_deref(), Some("bolt://db:7687"));
+        assert_eq!(n.user.as_deref(), Some("admin"), "flags beat the file");
+        assert!(FileConfig::parse("store = \"mysql\"", "t.toml").is_err());
+        assert!(FileConfig::parse("[neo4j]\nurl = \"x\"", "t.toml").is_err());
     }
 
     #[test]

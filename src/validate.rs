@@ -124,6 +124,7 @@ pub struct ExistingRefs {
     /// Org ids asked for and found missing, so we do not ask again.
     pub missing_orgs: HashSet<OrgId>,
     pub missing_people: HashSet<PersonId>,
+    pub missing_opportunities: HashSet<OpportunityId>,
 }
 
 /// Ids a store must look up before [`validate`] can decide.
@@ -216,7 +217,10 @@ pub fn wanted(bundle: &Bundle, known: &ExistingRefs) -> Wanted {
     }
     for c in &bundle.opportunity_contacts {
         want_person(&c.person);
-        if !opp_ids.contains(&c.opportunity) && !known.opportunities.contains(&c.opportunity) {
+        if !opp_ids.contains(&c.opportunity)
+            && !known.opportunities.contains(&c.opportunity)
+            && !known.missing_opportunities.contains(&c.opportunity)
+        {
             opps.insert(c.opportunity.clone());
         }
     }

@@ -7,11 +7,32 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 
+# Each section that starts something registers how to stop it; all of them
+# run at exit, whatever the outcome.
+cleanups=()
+cleanup() { for c in "${cleanups[@]}"; do eval "$c" || true; done; }
+trap cleanup EXIT
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+# ---- Bolt server for the Neo4j store (issue 6) ---------------------------------
+# tests/it/conformance.rs runs the Neo4j store against the Bolt server named by
+# BOLT_URI/BOLT_USER/BOLT_PASSWORD/BOLT_DATABASE. Unless they are already set,
+# tests/bolt-server installs ArcadeDB with its Bolt plugin (PyPI, needs only
+# python3 + pip) and starts a fresh one on loopback; it is stopped on exit.
+if [[ -z ${BOLT_URI:-} ]]; then
+  bolt_port=${RENMAI_TEST_BOLT_PORT:-7697}
+  step "starting a Bolt server on port $bolt_port (tests/bolt-server)"
+  cleanups+=('tests/bolt-server stop "$bolt_port"')
+  set -a
+  eval "$(tests/bolt-server start "$bolt_port" --fresh)"
+  set +a
+fi
+# ---- end of the Bolt section ----------------------------------------------------
 
 step "cargo test --workspace"
 cargo test --workspace --quiet
@@ -46,7 +67,7 @@ api_tmp=$(mktemp -d)
 api_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$api_bin" --quiet --db "$api_tmp/api.db" serve --demo --addr "127.0.0.1:$api_port" 2>"$api_tmp/serve.log" &
 api_pid=$!
-trap 'kill "$api_pid" 2>/dev/null || true; rm -rf "$api_tmp"' EXIT
+cleanups+=('kill "$api_pid" 2>/dev/null; rm -rf "$api_tmp"')
 api_token=""
 for _ in $(seq 1 100); do
     api_token=$(grep -o 'rm_[0-9a-f]\{64\}' "$api_tmp/serve.log" | head -1 || true)

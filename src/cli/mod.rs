@@ -1,5 +1,6 @@
 //! The command line: `renmai serve|import|export|stats|demo|score`.
 
+pub mod migrate;
 pub mod plan;
 pub mod score;
 
@@ -12,7 +13,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::config::{Config, FileConfig};
+use crate::config::{Config, FileConfig, Neo4jConfig, StoreKind};
 use crate::import;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{NoProgress, Progress, Stats, Store};
@@ -43,6 +44,38 @@ pub struct GlobalArgs {
     /// No progress bars.
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Which store keeps the data [default: sqlite].
+    #[arg(long, env = "RENMAI_STORE", value_enum, global = true)]
+    pub store: Option<StoreKind>,
+    /// The Neo4j server, e.g. bolt://db.internal:7687 or neo4j+s://… (with --store neo4j).
+    #[arg(long, env = "RENMAI_NEO4J_URI", global = true)]
+    pub neo4j_uri: Option<String>,
+    /// Neo4j user [default: neo4j].
+    #[arg(long, env = "RENMAI_NEO4J_USER", global = true)]
+    pub neo4j_user: Option<String>,
+    /// Neo4j password (prefer the variable to the flag: flags show in `ps`).
+    #[arg(
+        long,
+        env = "RENMAI_NEO4J_PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
+    pub neo4j_password: Option<String>,
+    /// Neo4j database [default: the server's default database].
+    #[arg(long, env = "RENMAI_NEO4J_DB", global = true)]
+    pub neo4j_db: Option<String>,
+}
+
+impl GlobalArgs {
+    /// The Neo4j settings given as flags or variables.
+    pub fn neo4j(&self) -> Neo4jConfig {
+        Neo4jConfig {
+            uri: self.neo4j_uri.clone(),
+            user: self.neo4j_user.clone(),
+            password: self.neo4j_password.clone(),
+            db: self.neo4j_db.clone(),
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -76,6 +109,9 @@ pub enum Command {
     Score(score::ScoreArgs),
     /// An account's plan (ESP+): show it, save a snapshot, set objectives, decide actions.
     Plan(plan::PlanArgs),
+    /// Copy everything from one store to another (e.g. SQLite to Neo4j), in
+    /// batches; safe to re-run; verified by comparing counts.
+    Migrate(migrate::MigrateArgs),
     /// API tokens for the JSON API: create, list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -147,9 +183,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { addr, .. } => *addr,
         _ => None,
     };
-    let config = Config::resolve(file, cli.global.db.clone(), cli_addr);
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.db)?);
+    let mut config = Config::resolve(file, cli.global.db.clone(), cli_addr);
+    config.store = cli.global.store.unwrap_or(config.store);
+    config.neo4j = config.neo4j.overlay(cli.global.neo4j());
     let quiet = cli.global.quiet;
+    if let Command::Migrate(args) = &cli.command {
+        return migrate::run(args, &config, quiet).await;
+    }
+    let store = open_store(&config).await?;
 
     match cli.command {
         Command::Serve { demo, .. } => {
@@ -177,6 +218,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             plan::run(&crate::engine::Engine::new(store, config.scoring), args).await
         }
         Command::Token(cmd) => token(store.as_ref(), cmd).await,
+        Command::Migrate(_) => unreachable!("migrate opens its own stores, above"),
+    }
+}
+
+/// Opens the configured store: the SQLite file or the Neo4j server.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    match config.store {
+        StoreKind::Sqlite => Ok(Arc::new(SqliteStore::open(&config.db)?)),
+        StoreKind::Neo4j => migrate::open_neo4j(&config.neo4j, None).await,
     }
 }
 
@@ -323,8 +373,9 @@ async fn serve(store: Arc<dyn Store>, config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.addr))?;
     let addr = listener.local_addr()?;
     eprintln!(
-        "renmai is serving on http://{addr}/ (store: {})",
-        config.db.display()
+        "renmai is serving on http://{addr}/ (store: {} {})",
+        state.engine.store().kind(),
+        state.engine.store().location()
     );
     axum::serve(listener, web::app(state))
         .with_graceful_shutdown(shutdown_signal())

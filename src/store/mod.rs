@@ -1,6 +1,8 @@
 //! Storage: the [`Store`] trait every backend implements, and the types it
 //! speaks. Protocol layers (HTTP, CLI) see only this trait.
 
+#[cfg(feature = "neo4j")]
+pub mod neo4j;
 pub mod sqlite;
 
 use std::sync::Arc;

@@ -360,6 +360,8 @@ fn resolve_refs(tx: &Transaction<'_>, bundle: &Bundle) -> Result<ExistingRefs, S
         for id in w.opportunities {
             if opp_q.exists([id.as_str()])? {
                 known.opportunities.insert(id);
+            } else {
+                known.missing_opportunities.insert(id);
             }
         }
     }

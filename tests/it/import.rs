@@ -248,3 +248,21 @@ async fn big_files_are_read_in_parallel_with_the_right_line_numbers() {
     );
     assert!(err.contains("2 problems"), "{err}");
 }
+
+#[tokio::test]
+async fn contact_on_an_unknown_opportunity() {
+    let (t, bad) = baseline().await;
+    append(
+        &bad,
+        "opportunity_contacts.csv",
+        "op-missing,10,economic_buyer,supporter,3,2,2025-11-02T00:00:00Z",
+    );
+    let err = tokio::time::timeout(std::time::Duration::from_secs(30), rejected(&t, &bad))
+        .await
+        .expect("validation must not loop");
+    assert!(
+        err.contains("opportunity_contacts.csv:3: field `opportunity_id`: got \"op-missing\""),
+        "{err}"
+    );
+    assert!(err.contains("no opportunity op-missing"), "{err}");
+}

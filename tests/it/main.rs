@@ -2,6 +2,8 @@
 //! fresh store in its own temporary folder.
 
 mod api;
+#[cfg(feature = "neo4j")]
+mod conformance;
 mod crash;
 mod helpers;
 mod import;

@@ -6,7 +6,7 @@ no e-mails, so records match by name + company), keeps customer people whose
 name is unique at their company, and writes into OUT:
   single.lua  a wrk script cycling through one-record enrich bodies
   batch.json  one 1,000-record enrich body
-Usage: python3 bench/api_bench.py /tmp/relbench/medium OUT [AS_OF]
+Usage: python3 tests/bench/api_bench.py /tmp/relbench/medium OUT [AS_OF]
 """
 import csv, json, os, random, sys
 from collections import Counter

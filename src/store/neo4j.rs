@@ -1,0 +1,1580 @@
+//! The Neo4j store: the same [`Store`] over the Bolt protocol, for teams
+//! that run several app servers against one shared database.
+//!
+//! Driver choice: `neo4rs` 0.9 (release candidate, pinned exactly) rather
+//! than 0.8. 0.8 depends on the unmaintained `backoff` crate (RUSTSEC
+//! advisory) for its auto-commit retries; 0.9 replaced it with `backon`,
+//! negotiates Bolt up to 5.x (4.4 with ArcadeDB) and has the same query and
+//! transaction API. We do not rely on the driver's retries anyway: every
+//! write here is an explicit transaction with our own bounded retry, because
+//! a driver-retried auto-commit statement can be applied twice (observed on
+//! ArcadeDB under deadlocks).
+//!
+//! Data model. Every record is a node keyed by its own id, with the ids it
+//! refers to as indexed properties (no relationships): scoring runs in Rust
+//! on one account's slice, so the database only has to answer "everything of
+//! account X" and "these ids" by index seeks, which every Bolt server does
+//! fast, and upserts stay one `MERGE` per record.
+//!
+//! | label                | key                  | indexed                  |
+//! |----------------------|----------------------|--------------------------|
+//! | `Organization`       | `id`                 |                          |
+//! | `Person`             | `id`                 | `org_id`                 |
+//! | `TeamMember`         | `key` = org, person  | `org_id`                 |
+//! | `Interaction`        | `id`                 | `account_id`             |
+//! | `InteractionAccount` | `key` = account, id  | `account_id`, `interaction_id` |
+//! | `Influence`          | `key` = from, to     | `from_id`                |
+//! | `Assessment`         | `key` = from, to, at | `from_id`, `to_id`       |
+//! | `Opportunity`        | `id`                 | `account_id`             |
+//! | `OpportunityContact` | `key` = opp, person, at | `opportunity_id`         |
+//!
+//! Interactions are one node per record with the participant ids as a list
+//! property (initiator first) and the first customer account they touch as
+//! `account_id`, like the SQLite store; the rare interaction that touches
+//! several accounts has an `InteractionAccount` node per further account.
+//! Times are whole epoch seconds (integers), so nothing depends on how a
+//! server stores temporal values.
+//!
+//! Cypher is kept to what Neo4j 5 and ArcadeDB (Bolt plugin) both accept:
+//! `UNWIND`/`MERGE`/`OPTIONAL MATCH`, `IF NOT EXISTS` constraints and indexes,
+//! parameters everywhere (labels and property names are constants of this
+//! file, never user input).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use neo4rs::{BoltType, ConfigBuilder, Graph, Query, Txn, query};
+use renmai_graph::*;
+use serde::Deserialize;
+
+use super::{
+    AccountSummary, Counts, ImportSummary, PersonRecord, PlanItem, PlanState, Progress, Stats,
+    Store, StoreError,
+};
+use crate::bundle::Bundle;
+use crate::import::ImportError;
+use crate::validate::{self, ExistingOrg, ExistingPerson, ExistingRefs, SourceMap};
+use renmai_graph::plan::AccountPlan;
+
+/// Rows per `UNWIND $rows` statement: big enough to amortize the round trip,
+/// small enough that one statement's parameters stay a few hundred KB.
+pub const BATCH: usize = 2_000;
+/// Attempts of one import when the server reports a transient failure
+/// (deadlock, leader switch, lost connection before commit).
+pub const MAX_ATTEMPTS: u32 = 5;
+/// Connections in the pool of one app server.
+const MAX_CONNECTIONS: usize = 16;
+/// Longest wait for the server to connect or to answer one message.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(300);
+/// Rows fetched per round trip when reading.
+const FETCH_SIZE: usize = 5_000;
+/// Separates the parts of a composite key; ids never contain control characters.
+const SEP: &str = "\u{1f}";
+
+/// Where the Neo4j store lives and how to log in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Neo4jSettings {
+    /// `bolt://host:7687` or `neo4j://host:7687` (TLS: `bolt+s://`, `neo4j+s://`).
+    pub uri: String,
+    pub user: String,
+    pub password: String,
+    /// The database (Neo4j 4+ multi-database); `None` for the server's default.
+    pub database: Option<String>,
+}
+
+pub struct Neo4jStore {
+    graph: Graph,
+    location: String,
+}
+
+fn backend(e: neo4rs::Error) -> StoreError {
+    match &e {
+        neo4rs::Error::IOError { .. }
+        | neo4rs::Error::ConnectionError
+        | neo4rs::Error::ConnectionTimedOut
+        | neo4rs::Error::IncompleteBoltExchange => StoreError::Backend(format!(
+            "lost the connection to the Neo4j server ({e}); nothing of an unfinished import was committed"
+        )),
+        _ => StoreError::Backend(format!("Neo4j: {e}")),
+    }
+}
+
+impl From<neo4rs::Error> for StoreError {
+    fn from(e: neo4rs::Error) -> Self {
+        backend(e)
+    }
+}
+
+fn decode(e: neo4rs::DeError) -> StoreError {
+    StoreError::Backend(format!("Neo4j returned a value renmai did not expect: {e}"))
+}
+
+/// True for failures after which the whole transaction may simply be run
+/// again: the server's transient errors and a connection lost mid-way (the
+/// server rolls an unfinished transaction back).
+fn retryable(e: &neo4rs::Error) -> bool {
+    match e {
+        // A unique key taken at commit: our writes are MERGEs of keys the
+        // bundle holds once, so only a concurrent import can have created it
+        // (servers with optimistic concurrency, such as ArcadeDB, report this
+        // instead of making the MERGE wait). Rerun, the key is then found.
+        neo4rs::Error::Neo4j(n) => {
+            n.kind() == neo4rs::Neo4jErrorKind::Transient
+                || n.code().contains("DeadlockDetected")
+                || n.code().contains("NotALeader")
+                || n.code() == "Neo.ClientError.Schema.ConstraintValidationFailed"
+        }
+        neo4rs::Error::IOError { .. }
+        | neo4rs::Error::ConnectionError
+        | neo4rs::Error::ConnectionTimedOut
+        | neo4rs::Error::IncompleteBoltExchange => true,
+        _ => false,
+    }
+}
+
+/// Every label this store writes.
+const LABELS: &[&str] = &[
+    "Organization",
+    "Person",
+    "TeamMember",
+    "Interaction",
+    "InteractionAccount",
+    "Influence",
+    "Assessment",
+    "Opportunity",
+    "OpportunityContact",
+    "PlanItem",
+    "PlanSnapshot",
+];
+
+/// Uniqueness constraints on every key and indexes on every reference that
+/// reads look up, created if absent.
+const SCHEMA: &[&str] = &[
+    "CREATE CONSTRAINT renmai_org_id IF NOT EXISTS FOR (n:Organization) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT renmai_person_id IF NOT EXISTS FOR (n:Person) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT renmai_team_key IF NOT EXISTS FOR (n:TeamMember) REQUIRE n.key IS UNIQUE",
+    "CREATE CONSTRAINT renmai_interaction_id IF NOT EXISTS FOR (n:Interaction) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT renmai_interaction_account_key IF NOT EXISTS FOR (n:InteractionAccount) REQUIRE n.key IS UNIQUE",
+    "CREATE CONSTRAINT renmai_influence_key IF NOT EXISTS FOR (n:Influence) REQUIRE n.key IS UNIQUE",
+    "CREATE CONSTRAINT renmai_assessment_key IF NOT EXISTS FOR (n:Assessment) REQUIRE n.key IS UNIQUE",
+    "CREATE CONSTRAINT renmai_opportunity_id IF NOT EXISTS FOR (n:Opportunity) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT renmai_contact_key IF NOT EXISTS FOR (n:OpportunityContact) REQUIRE n.key IS UNIQUE",
+    "CREATE CONSTRAINT renmai_plan_item_key IF NOT EXISTS FOR (n:PlanItem) REQUIRE n.key IS UNIQUE",
+    "CREATE CONSTRAINT renmai_plan_snapshot_key IF NOT EXISTS FOR (n:PlanSnapshot) REQUIRE n.key IS UNIQUE",
+    "CREATE INDEX renmai_plan_item_account IF NOT EXISTS FOR (n:PlanItem) ON (n.account_id)",
+    "CREATE INDEX renmai_plan_snapshot_account IF NOT EXISTS FOR (n:PlanSnapshot) ON (n.account_id)",
+    "CREATE INDEX renmai_person_org IF NOT EXISTS FOR (n:Person) ON (n.org_id)",
+    "CREATE INDEX renmai_team_org IF NOT EXISTS FOR (n:TeamMember) ON (n.org_id)",
+    "CREATE INDEX renmai_interaction_account IF NOT EXISTS FOR (n:Interaction) ON (n.account_id)",
+    "CREATE INDEX renmai_ia_account IF NOT EXISTS FOR (n:InteractionAccount) ON (n.account_id)",
+    "CREATE INDEX renmai_ia_interaction IF NOT EXISTS FOR (n:InteractionAccount) ON (n.interaction_id)",
+    "CREATE INDEX renmai_influence_from IF NOT EXISTS FOR (n:Influence) ON (n.from_id)",
+    "CREATE INDEX renmai_assessment_from IF NOT EXISTS FOR (n:Assessment) ON (n.from_id)",
+    "CREATE INDEX renmai_assessment_to IF NOT EXISTS FOR (n:Assessment) ON (n.to_id)",
+    "CREATE INDEX renmai_opportunity_account IF NOT EXISTS FOR (n:Opportunity) ON (n.account_id)",
+    "CREATE INDEX renmai_contact_opportunity IF NOT EXISTS FOR (n:OpportunityContact) ON (n.opportunity_id)",
+];
+
+impl Neo4jStore {
+    /// Connects (one pooled `Graph` shared by every request) and makes sure
+    /// the constraints and indexes exist.
+    pub async fn connect(s: &Neo4jSettings) -> Result<Neo4jStore, StoreError> {
+        let location = match &s.database {
+            Some(db) => format!("{} (database {db})", s.uri),
+            None => s.uri.clone(),
+        };
+        let at = location.clone();
+        let open_err = move |reason: String| StoreError::Open {
+            location: at.clone(),
+            reason,
+        };
+        let mut config = ConfigBuilder::default()
+            .uri(s.uri.as_str())
+            .user(s.user.as_str())
+            .password(s.password.as_str())
+            .max_connections(MAX_CONNECTIONS)
+            .fetch_size(FETCH_SIZE)
+            // neo4rs also uses this as the limit on waiting for any one
+            // answer, and committing a big import can take minutes.
+            .connection_timeout(RESPONSE_TIMEOUT);
+        if let Some(db) = &s.database {
+            config = config.db(db.as_str());
+        }
+        let config = config.build().map_err(|e| open_err(e.to_string()))?;
+        let graph = Graph::connect(config).map_err(|e| open_err(e.to_string()))?;
+        let store = Neo4jStore { graph, location };
+        for stmt in SCHEMA {
+            store
+                .graph
+                .run(query(stmt))
+                .await
+                .map_err(|e| open_err(format!("{e} (while creating the schema: {stmt})")))?;
+        }
+        Ok(store)
+    }
+
+    /// Deletes every renmai record (all the labels of this store), batch by
+    /// batch. For tests and for starting a migration over; never called by
+    /// the app.
+    pub async fn clear(&self) -> Result<(), StoreError> {
+        for label in LABELS {
+            let q = format!("MATCH (n:{label}) WITH n LIMIT 5000 DELETE n RETURN count(*) AS n");
+            let mut failures = 0;
+            loop {
+                match self.delete_some(&q).await {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) if failures < MAX_ATTEMPTS && retryable(&e) => {
+                        failures += 1;
+                        tokio::time::sleep(Duration::from_millis(200 * u64::from(failures))).await;
+                    }
+                    Err(e) => return Err(backend(e)),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One batch of [`Self::clear`] in its own transaction; how many it deleted.
+    async fn delete_some(&self, cypher: &str) -> Result<u64, neo4rs::Error> {
+        let mut txn = self.graph.start_txn().await?;
+        let n = txn_count(&mut txn, query(cypher)).await?;
+        txn.commit().await?;
+        Ok(n)
+    }
+
+    /// Runs a read query and decodes every row.
+    async fn rows<T: for<'de> Deserialize<'de>>(&self, q: Query) -> Result<Vec<T>, StoreError> {
+        let mut stream = self.graph.execute(q).await?;
+        let mut out = Vec::new();
+        while let Some(row) = stream.next().await? {
+            out.push(row.to::<T>().map_err(decode)?);
+        }
+        Ok(out)
+    }
+
+    async fn count_q(&self, q: Query) -> Result<u64, StoreError> {
+        let rows: Vec<CountRow> = self.rows(q).await?;
+        Ok(rows.first().map_or(0, |r| r.n.max(0) as u64))
+    }
+
+    /// One small write in its own explicit transaction, retried on
+    /// transient errors (a MERGE is safe to repeat).
+    async fn write_one(&self, q: Query) -> Result<(), StoreError> {
+        let mut attempt = 0;
+        loop {
+            let result = async {
+                let mut txn = self.graph.start_txn().await?;
+                txn.run(q.clone()).await?;
+                txn.commit().await
+            }
+            .await;
+            match result {
+                Ok(()) => return Ok(()),
+                Err(e) if attempt < MAX_ATTEMPTS && retryable(&e) => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+                }
+                Err(e) => return Err(backend(e)),
+            }
+        }
+    }
+
+    async fn count(&self, cypher: &str) -> Result<u64, StoreError> {
+        let rows: Vec<CountRow> = self.rows(query(cypher)).await?;
+        Ok(rows.first().map_or(0, |r| r.n.max(0) as u64))
+    }
+
+    /// One attempt of an import: one explicit transaction, committed only
+    /// when everything is written.
+    async fn import_once(
+        &self,
+        bundle: &Bundle,
+        sources: &SourceMap,
+        progress: &dyn Progress,
+    ) -> Result<ImportSummary, Attempt> {
+        let mut txn = self.graph.start_txn().await?;
+        let known = resolve_refs(&mut txn, bundle).await?;
+        if let Err(errs) = validate::validate(bundle, sources, &known) {
+            let _ = txn.rollback().await;
+            return Err(Attempt::Rejected(ImportError::Invalid(errs)));
+        }
+        progress.start(bundle.len() as u64, "importing");
+        let summary = write_bundle(&mut txn, bundle, &known, progress).await?;
+        txn.commit().await?;
+        progress.finish();
+        Ok(summary)
+    }
+}
+
+/// Why one import attempt failed.
+enum Attempt {
+    Rejected(ImportError),
+    Driver(neo4rs::Error),
+    Other(StoreError),
+}
+
+impl From<neo4rs::Error> for Attempt {
+    fn from(e: neo4rs::Error) -> Self {
+        Attempt::Driver(e)
+    }
+}
+impl From<StoreError> for Attempt {
+    fn from(e: StoreError) -> Self {
+        Attempt::Other(e)
+    }
+}
+
+#[derive(Deserialize)]
+struct CountRow {
+    n: i64,
+}
+
+/// A plan item or snapshot: a JSON body (with its kind, for items).
+#[derive(Deserialize)]
+struct BodyRow {
+    kind: Option<String>,
+    body: String,
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Backend(format!("encoding: {e}")))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s)
+        .map_err(|e| StoreError::Backend(format!("stored plan data does not decode: {e}")))
+}
+
+// ---- writes ----
+
+type Row = HashMap<String, BoltType>;
+
+fn s(v: &str) -> BoltType {
+    BoltType::from(v)
+}
+fn opt_s(v: Option<&str>) -> BoltType {
+    v.map_or(BoltType::Null(neo4rs::BoltNull), s)
+}
+fn int(v: i64) -> BoltType {
+    BoltType::from(v)
+}
+fn list(v: Vec<String>) -> BoltType {
+    BoltType::from(v)
+}
+
+macro_rules! row {
+    ($($k:literal => $v:expr),+ $(,)?) => {{
+        let mut r = Row::new();
+        $(r.insert($k.to_owned(), $v);)+
+        r
+    }};
+}
+
+/// Runs `cypher` (which must `RETURN` a count named `n`) in the transaction.
+async fn txn_count(txn: &mut Txn, q: Query) -> Result<u64, neo4rs::Error> {
+    let mut stream = txn.execute(q).await?;
+    let mut n = 0;
+    while let Some(row) = stream.next(txn.handle()).await? {
+        n = row.get::<i64>("n").unwrap_or(0).max(0) as u64;
+    }
+    Ok(n)
+}
+
+/// Upserts `rows` into nodes of `label` keyed by `key`, setting `fields`, in
+/// batches; counts records that were already stored.
+async fn upsert(
+    txn: &mut Txn,
+    label: &str,
+    key: &str,
+    fields: &[&str],
+    rows: Vec<Row>,
+    counts: &mut Counts,
+    progress: &dyn Progress,
+) -> Result<(), neo4rs::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let sets: Vec<String> = fields.iter().map(|f| format!("n.{f} = r.{f}")).collect();
+    let cypher = format!(
+        "UNWIND $rows AS r \
+         OPTIONAL MATCH (old:{label} {{{key}: r.{key}}}) \
+         WITH r, old IS NOT NULL AS existed \
+         MERGE (n:{label} {{{key}: r.{key}}}) SET {} \
+         RETURN sum(CASE WHEN existed THEN 1 ELSE 0 END) AS n",
+        sets.join(", ")
+    );
+    let mut rows = rows;
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(BATCH));
+        let batch = std::mem::replace(&mut rows, rest);
+        let len = batch.len() as u64;
+        let existing = txn_count(txn, query(&cypher).param("rows", BoltType::from(batch))).await?;
+        counts.existing += existing;
+        counts.new += len - existing.min(len);
+        progress.advance(len);
+    }
+    Ok(())
+}
+
+fn key(parts: &[&str]) -> String {
+    parts.join(SEP)
+}
+
+/// Looks up the stored records a bundle refers to until nothing more is
+/// wanted, as the SQLite store does, so validation errors are identical.
+async fn resolve_refs(txn: &mut Txn, bundle: &Bundle) -> Result<ExistingRefs, Attempt> {
+    #[derive(Deserialize)]
+    struct OrgRef {
+        id: String,
+        parent_id: Option<String>,
+        is_ours: bool,
+    }
+    #[derive(Deserialize)]
+    struct PersonRef {
+        id: String,
+        org_id: String,
+        reports_to: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct IdRow {
+        id: String,
+    }
+    let mut known = ExistingRefs::default();
+    // Opportunities found missing: `ExistingRefs` has no set for them, so
+    // they are remembered here and not asked for again.
+    let mut asked_opps: HashSet<OpportunityId> = HashSet::new();
+    loop {
+        let mut w = validate::wanted(bundle, &known);
+        w.opportunities.retain(|o| !asked_opps.contains(o));
+        if w.is_empty() {
+            return Ok(known);
+        }
+        if !w.orgs.is_empty() {
+            let ids: Vec<String> = w.orgs.iter().map(|o| o.as_str().to_owned()).collect();
+            let q = query("UNWIND $ids AS id MATCH (o:Organization {id: id}) RETURN o.id AS id, o.parent_id AS parent_id, o.is_ours AS is_ours")
+                .param("ids", ids);
+            let found: Vec<OrgRef> = txn_rows(txn, q).await?;
+            let mut seen = HashSet::new();
+            for r in found {
+                let id = parsed(OrgId::try_from(r.id))?;
+                let parent = opt_parsed(r.parent_id, OrgId::parse)?;
+                seen.insert(id.clone());
+                known.orgs.insert(
+                    id,
+                    ExistingOrg {
+                        parent,
+                        is_ours: r.is_ours,
+                    },
+                );
+            }
+            for id in w.orgs {
+                if !seen.contains(&id) {
+                    known.missing_orgs.insert(id);
+                }
+            }
+        }
+        if !w.people.is_empty() {
+            let ids: Vec<String> = w.people.iter().map(|o| o.as_str().to_owned()).collect();
+            let q = query("UNWIND $ids AS id MATCH (p:Person {id: id}) RETURN p.id AS id, p.org_id AS org_id, p.reports_to AS reports_to")
+                .param("ids", ids);
+            let found: Vec<PersonRef> = txn_rows(txn, q).await?;
+            let mut seen = HashSet::new();
+            for r in found {
+                let id = parsed(PersonId::try_from(r.id))?;
+                seen.insert(id.clone());
+                known.people.insert(
+                    id,
+                    ExistingPerson {
+                        org: parsed(OrgId::try_from(r.org_id))?,
+                        reports_to: opt_parsed(r.reports_to, PersonId::parse)?,
+                    },
+                );
+            }
+            for id in w.people {
+                if !seen.contains(&id) {
+                    known.missing_people.insert(id);
+                }
+            }
+        }
+        if !w.opportunities.is_empty() {
+            let ids: Vec<String> = w
+                .opportunities
+                .iter()
+                .map(|o| o.as_str().to_owned())
+                .collect();
+            let q = query("UNWIND $ids AS id MATCH (o:Opportunity {id: id}) RETURN o.id AS id")
+                .param("ids", ids);
+            let found: Vec<IdRow> = txn_rows(txn, q).await?;
+            for r in found {
+                known
+                    .opportunities
+                    .insert(parsed(OpportunityId::try_from(r.id))?);
+            }
+            asked_opps.extend(w.opportunities);
+        }
+    }
+}
+
+async fn txn_rows<T: for<'de> Deserialize<'de>>(
+    txn: &mut Txn,
+    q: Query,
+) -> Result<Vec<T>, Attempt> {
+    let mut stream = txn.execute(q).await?;
+    let mut out = Vec::new();
+    while let Some(row) = stream.next(txn.handle()).await? {
+        out.push(row.to::<T>().map_err(decode)?);
+    }
+    Ok(out)
+}
+
+async fn write_bundle(
+    txn: &mut Txn,
+    b: &Bundle,
+    known: &ExistingRefs,
+    progress: &dyn Progress,
+) -> Result<ImportSummary, Attempt> {
+    let mut sum = ImportSummary::default();
+
+    let rows = b
+        .organizations
+        .iter()
+        .map(|o| {
+            row! {
+                "id" => s(o.id.as_str()),
+                "name" => s(&o.name),
+                "industry" => opt_s(o.industry.as_deref()),
+                "region" => opt_s(o.region.as_deref()),
+                "tier" => opt_s(o.tier.as_deref()),
+                "is_ours" => BoltType::from(o.is_ours),
+                "parent_id" => opt_s(o.parent.as_ref().map(|p| p.as_str())),
+            }
+        })
+        .collect();
+    upsert(
+        txn,
+        "Organization",
+        "id",
+        &["name", "industry", "region", "tier", "is_ours", "parent_id"],
+        rows,
+        &mut sum.organizations,
+        progress,
+    )
+    .await?;
+
+    // An e-mail address or external id belongs to one person: one given to
+    // someone in this import is taken from whoever had it (as in SQLite).
+    let emails: Vec<String> = b
+        .people
+        .iter()
+        .flat_map(|p| p.emails.iter().map(|e| e.as_str().to_owned()))
+        .collect();
+    let exts: Vec<String> = b
+        .people
+        .iter()
+        .flat_map(|p| p.external_ids.iter().map(|x| x.to_string()))
+        .collect();
+    if !emails.is_empty() || !exts.is_empty() {
+        let ids: Vec<String> = b.people.iter().map(|p| p.id.as_str().to_owned()).collect();
+        txn.run(
+            query(
+                "MATCH (o:Person) WHERE NOT o.id IN $ids AND \
+                 (any(e IN coalesce(o.emails, []) WHERE e IN $emails) OR any(x IN coalesce(o.external_ids, []) WHERE x IN $exts)) \
+                 SET o.emails = [e IN coalesce(o.emails, []) WHERE NOT e IN $emails], \
+                     o.external_ids = [x IN coalesce(o.external_ids, []) WHERE NOT x IN $exts]",
+            )
+            .param("ids", ids)
+            .param("emails", emails)
+            .param("exts", exts),
+        )
+        .await?;
+    }
+    let rows = b
+        .people
+        .iter()
+        .map(|p| {
+            let mut emails: Vec<String> = p.emails.iter().map(|e| e.as_str().to_owned()).collect();
+            emails.sort();
+            emails.dedup();
+            let mut exts: Vec<&ExternalId> = p.external_ids.iter().collect();
+            exts.sort();
+            exts.dedup();
+            row! {
+                "id" => s(p.id.as_str()),
+                "org_id" => s(p.org.as_str()),
+                "name" => s(&p.name),
+                "title" => opt_s(p.title.as_deref()),
+                "department" => opt_s(p.department.as_deref()),
+                "level" => int(i64::from(p.level.get())),
+                "reports_to" => opt_s(p.reports_to.as_ref().map(|m| m.as_str())),
+                "role" => opt_s(p.role.map(|r| r.as_str())),
+                "attitude" => opt_s(p.attitude.map(|a| a.as_str())),
+                "emails" => list(emails),
+                "external_ids" => list(exts.iter().map(|x| x.to_string()).collect()),
+            }
+        })
+        .collect();
+    upsert(
+        txn,
+        "Person",
+        "id",
+        &[
+            "org_id",
+            "name",
+            "title",
+            "department",
+            "level",
+            "reports_to",
+            "role",
+            "attitude",
+            "emails",
+            "external_ids",
+        ],
+        rows,
+        &mut sum.people,
+        progress,
+    )
+    .await?;
+
+    let rows = b
+        .account_team
+        .iter()
+        .map(|t| {
+            row! {
+                "key" => s(&key(&[t.org.as_str(), t.person.as_str()])),
+                "org_id" => s(t.org.as_str()),
+                "person_id" => s(t.person.as_str()),
+                "role" => s(t.role.as_str()),
+            }
+        })
+        .collect();
+    upsert(
+        txn,
+        "TeamMember",
+        "key",
+        &["org_id", "person_id", "role"],
+        rows,
+        &mut sum.account_team,
+        progress,
+    )
+    .await?;
+
+    write_interactions(txn, b, known, &mut sum.interactions, progress).await?;
+
+    let rows = b
+        .influences
+        .iter()
+        .map(|x| {
+            row! {
+                "key" => s(&key(&[x.from.as_str(), x.to.as_str()])),
+                "from_id" => s(x.from.as_str()),
+                "to_id" => s(x.to.as_str()),
+                "kind" => s(x.kind.as_str()),
+                "strength" => BoltType::from(x.strength.get()),
+            }
+        })
+        .collect();
+    upsert(
+        txn,
+        "Influence",
+        "key",
+        &["from_id", "to_id", "kind", "strength"],
+        rows,
+        &mut sum.influences,
+        progress,
+    )
+    .await?;
+
+    let rows = b
+        .assessments
+        .iter()
+        .map(|a| {
+            let at = a.at.epoch_seconds().to_string();
+            row! {
+                "key" => s(&key(&[a.from.as_str(), a.to.as_str(), &at])),
+                "from_id" => s(a.from.as_str()),
+                "to_id" => s(a.to.as_str()),
+                "at" => int(a.at.epoch_seconds()),
+                "level" => int(i64::from(a.level.get())),
+                "by_id" => opt_s(a.by.as_ref().map(|p| p.as_str())),
+            }
+        })
+        .collect();
+    upsert(
+        txn,
+        "Assessment",
+        "key",
+        &["from_id", "to_id", "at", "level", "by_id"],
+        rows,
+        &mut sum.assessments,
+        progress,
+    )
+    .await?;
+
+    let rows = b
+        .opportunities
+        .iter()
+        .map(|o| {
+            row! {
+                "id" => s(o.id.as_str()),
+                "account_id" => s(o.account.as_str()),
+                "name" => s(&o.name),
+                "amount" => o.amount.map_or(BoltType::Null(neo4rs::BoltNull), BoltType::from),
+                "stage" => opt_s(o.stage.as_deref()),
+                "status" => s(o.status.as_str()),
+                "close_date" => opt_s(o.close_date.map(|d| d.to_string()).as_deref()),
+                "owner_id" => opt_s(o.owner.as_ref().map(|p| p.as_str())),
+            }
+        })
+        .collect();
+    upsert(
+        txn,
+        "Opportunity",
+        "id",
+        &[
+            "account_id",
+            "name",
+            "amount",
+            "stage",
+            "status",
+            "close_date",
+            "owner_id",
+        ],
+        rows,
+        &mut sum.opportunities,
+        progress,
+    )
+    .await?;
+
+    let rows = b
+        .opportunity_contacts
+        .iter()
+        .map(|c| {
+            let opt_i = |v: Option<i64>| v.map_or(BoltType::Null(neo4rs::BoltNull), int);
+            row! {
+                "key" => s(&key(&[
+                    c.opportunity.as_str(),
+                    c.person.as_str(),
+                    &c.at.map_or(0, |t| t.epoch_seconds()).to_string(),
+                ])),
+                "opportunity_id" => s(c.opportunity.as_str()),
+                "person_id" => s(c.person.as_str()),
+                "role" => opt_s(c.role.map(|r| r.as_str())),
+                "attitude" => opt_s(c.attitude.map(|a| a.as_str())),
+                "solution_acceptance" => opt_i(c.solution_acceptance.map(|a| i64::from(a.get()))),
+                "price_acceptance" => opt_i(c.price_acceptance.map(|a| i64::from(a.get()))),
+                "at" => opt_i(c.at.map(|t| t.epoch_seconds())),
+            }
+        })
+        .collect();
+    upsert(
+        txn,
+        "OpportunityContact",
+        "key",
+        &[
+            "opportunity_id",
+            "person_id",
+            "role",
+            "attitude",
+            "solution_acceptance",
+            "price_acceptance",
+            "at",
+        ],
+        rows,
+        &mut sum.opportunity_contacts,
+        progress,
+    )
+    .await?;
+    Ok(sum)
+}
+
+/// Writes interactions with their customer accounts, computed from the
+/// participants' organizations (the bundle's or the stored ones that
+/// validation already fetched).
+async fn write_interactions(
+    txn: &mut Txn,
+    b: &Bundle,
+    known: &ExistingRefs,
+    counts: &mut Counts,
+    progress: &dyn Progress,
+) -> Result<(), Attempt> {
+    if b.interactions.is_empty() {
+        return Ok(());
+    }
+    let bundle_orgs: HashMap<&OrgId, bool> =
+        b.organizations.iter().map(|o| (&o.id, o.is_ours)).collect();
+    let bundle_people: HashMap<&PersonId, &OrgId> =
+        b.people.iter().map(|p| (&p.id, &p.org)).collect();
+    let account_of = |p: &PersonId| -> Result<Option<&OrgId>, StoreError> {
+        let org = bundle_people
+            .get(p)
+            .copied()
+            .or_else(|| known.people.get(p).map(|e| &e.org))
+            .ok_or_else(|| StoreError::Backend(format!("participant {p} was not resolved")))?;
+        let ours = bundle_orgs
+            .get(org)
+            .copied()
+            .or_else(|| known.orgs.get(org).map(|e| e.is_ours))
+            .ok_or_else(|| StoreError::Backend(format!("organization {org} was not resolved")))?;
+        Ok((!ours).then_some(org))
+    };
+
+    let mut rows = Vec::with_capacity(b.interactions.len());
+    let mut extra: Vec<Row> = Vec::new();
+    for i in &b.interactions {
+        let others = i.participants.iter().filter(|p| **p != i.initiator);
+        let mut parts = Vec::with_capacity(i.participants.len());
+        let mut accounts: Vec<&OrgId> = Vec::new();
+        for p in std::iter::once(&i.initiator).chain(others) {
+            parts.push(p.as_str().to_owned());
+            if let Some(a) = account_of(p)?
+                && !accounts.contains(&a)
+            {
+                accounts.push(a);
+            }
+        }
+        rows.push(row! {
+            "id" => s(i.id.as_str()),
+            "kind" => s(i.kind.as_str()),
+            "at" => int(i.at.epoch_seconds()),
+            "participants" => list(parts),
+            "account_id" => opt_s(accounts.first().map(|a| a.as_str())),
+        });
+        for a in accounts.iter().skip(1) {
+            extra.push(row! {
+                "key" => s(&key(&[a.as_str(), i.id.as_str()])),
+                "account_id" => s(a.as_str()),
+                "interaction_id" => s(i.id.as_str()),
+                "at" => int(i.at.epoch_seconds()),
+            });
+        }
+    }
+    upsert(
+        txn,
+        "Interaction",
+        "id",
+        &["kind", "at", "participants", "account_id"],
+        rows,
+        counts,
+        progress,
+    )
+    .await?;
+    // An edited interaction may touch other accounts than before: its extra
+    // accounts are replaced (only updated records can have stale ones).
+    if counts.existing > 0 {
+        let ids: Vec<String> = b
+            .interactions
+            .iter()
+            .map(|i| i.id.as_str().to_owned())
+            .collect();
+        for chunk in ids.chunks(BATCH) {
+            txn.run(
+                query(
+                    "UNWIND $ids AS id MATCH (x:InteractionAccount {interaction_id: id}) DELETE x",
+                )
+                .param("ids", chunk.to_vec()),
+            )
+            .await?;
+        }
+    }
+    let mut ignored = Counts::default();
+    upsert(
+        txn,
+        "InteractionAccount",
+        "key",
+        &["account_id", "interaction_id", "at"],
+        extra,
+        &mut ignored,
+        &super::NoProgress,
+    )
+    .await?;
+    Ok(())
+}
+
+// ---- reads ----
+
+fn corrupt(e: ModelError) -> StoreError {
+    StoreError::Backend(format!("stored data does not pass validation: {e}"))
+}
+fn parsed<T>(v: Result<T, ModelError>) -> Result<T, StoreError> {
+    v.map_err(corrupt)
+}
+fn opt_parsed<T>(
+    v: Option<String>,
+    f: impl Fn(&str) -> Result<T, ModelError>,
+) -> Result<Option<T>, StoreError> {
+    v.map(|s| f(&s)).transpose().map_err(corrupt)
+}
+fn small(v: i64, what: &str) -> Result<u8, StoreError> {
+    u8::try_from(v).map_err(|_| StoreError::Backend(format!("stored {what} {v} is out of range")))
+}
+
+const ORG_RET: &str = "o.id AS id, o.name AS name, o.industry AS industry, o.region AS region, o.tier AS tier, o.is_ours AS is_ours, o.parent_id AS parent_id";
+
+#[derive(Deserialize)]
+struct OrgRow {
+    id: String,
+    name: String,
+    industry: Option<String>,
+    region: Option<String>,
+    tier: Option<String>,
+    is_ours: bool,
+    parent_id: Option<String>,
+}
+
+impl OrgRow {
+    fn into_org(self) -> Result<Organization, StoreError> {
+        Ok(Organization {
+            id: parsed(OrgId::try_from(self.id))?,
+            name: self.name,
+            industry: self.industry,
+            region: self.region,
+            tier: self.tier,
+            is_ours: self.is_ours,
+            parent: opt_parsed(self.parent_id, OrgId::parse)?,
+        })
+    }
+}
+
+const PERSON_RET: &str = "p.id AS id, p.org_id AS org_id, p.name AS name, p.title AS title, p.department AS department, p.level AS level, p.reports_to AS reports_to, p.role AS role, p.attitude AS attitude, p.emails AS emails, p.external_ids AS external_ids";
+
+#[derive(Deserialize)]
+struct PersonRow {
+    id: String,
+    org_id: String,
+    name: String,
+    title: Option<String>,
+    department: Option<String>,
+    level: i64,
+    reports_to: Option<String>,
+    role: Option<String>,
+    attitude: Option<String>,
+    emails: Option<Vec<String>>,
+    external_ids: Option<Vec<String>>,
+}
+
+impl PersonRow {
+    fn into_person(self) -> Result<Person, StoreError> {
+        let mut emails = Vec::new();
+        for e in self.emails.unwrap_or_default() {
+            emails.push(parsed(Email::parse(&e))?);
+        }
+        emails.sort();
+        let mut external_ids = Vec::new();
+        for x in self.external_ids.unwrap_or_default() {
+            let (system, id) = x.split_once(':').ok_or_else(|| {
+                StoreError::Backend(format!("stored external id {x:?} has no system"))
+            })?;
+            external_ids.push(ExternalId {
+                system: system.to_owned(),
+                id: id.to_owned(),
+            });
+        }
+        external_ids.sort();
+        Ok(Person {
+            id: parsed(PersonId::try_from(self.id))?,
+            org: parsed(OrgId::try_from(self.org_id))?,
+            name: self.name,
+            title: self.title,
+            department: self.department,
+            level: parsed(Level::new(small(self.level, "level")?))?,
+            emails,
+            external_ids,
+            reports_to: opt_parsed(self.reports_to, PersonId::parse)?,
+            role: opt_parsed(self.role, BuyingRole::parse)?,
+            attitude: opt_parsed(self.attitude, Attitude::parse)?,
+        })
+    }
+}
+
+const INTERACTION_RET: &str =
+    "i.id AS id, i.kind AS kind, i.at AS at, i.participants AS participants";
+
+#[derive(Deserialize)]
+struct InteractionRow {
+    id: String,
+    kind: String,
+    at: i64,
+    participants: Vec<String>,
+}
+
+impl InteractionRow {
+    fn into_interaction(self) -> Result<Interaction, StoreError> {
+        let participants = self
+            .participants
+            .into_iter()
+            .map(|p| parsed(PersonId::try_from(p)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let initiator = participants
+            .first()
+            .cloned()
+            .ok_or_else(|| StoreError::Backend("an interaction without participants".into()))?;
+        Ok(Interaction {
+            id: parsed(InteractionId::try_from(self.id))?,
+            kind: parsed(InteractionKind::parse(&self.kind))?,
+            at: Timestamp::from_epoch_seconds(self.at),
+            initiator,
+            participants,
+        })
+    }
+}
+
+const TEAM_RET: &str = "t.org_id AS org_id, t.person_id AS person_id, t.role AS role";
+
+#[derive(Deserialize)]
+struct TeamRow {
+    org_id: String,
+    person_id: String,
+    role: String,
+}
+
+impl TeamRow {
+    fn into_member(self) -> Result<TeamMember, StoreError> {
+        Ok(TeamMember {
+            org: parsed(OrgId::try_from(self.org_id))?,
+            person: parsed(PersonId::try_from(self.person_id))?,
+            role: parsed(TeamRole::parse(&self.role))?,
+        })
+    }
+}
+
+const INFLUENCE_RET: &str =
+    "x.from_id AS from_id, x.to_id AS to_id, x.kind AS kind, x.strength AS strength";
+
+#[derive(Deserialize)]
+struct InfluenceRow {
+    from_id: String,
+    to_id: String,
+    kind: String,
+    strength: f64,
+}
+
+impl InfluenceRow {
+    fn into_influence(self) -> Result<Influence, StoreError> {
+        Ok(Influence {
+            from: parsed(PersonId::try_from(self.from_id))?,
+            to: parsed(PersonId::try_from(self.to_id))?,
+            kind: parsed(InfluenceKind::parse(&self.kind))?,
+            strength: parsed(Strength::new(self.strength))?,
+        })
+    }
+}
+
+const ASSESSMENT_RET: &str =
+    "a.from_id AS from_id, a.to_id AS to_id, a.at AS at, a.level AS level, a.by_id AS by_id";
+
+#[derive(Deserialize)]
+struct AssessmentRow {
+    from_id: String,
+    to_id: String,
+    at: i64,
+    level: i64,
+    by_id: Option<String>,
+}
+
+impl AssessmentRow {
+    fn into_assessment(self) -> Result<Assessment, StoreError> {
+        Ok(Assessment {
+            from: parsed(PersonId::try_from(self.from_id))?,
+            to: parsed(PersonId::try_from(self.to_id))?,
+            level: parsed(ClosenessLevel::new(small(self.level, "closeness level")?))?,
+            at: Timestamp::from_epoch_seconds(self.at),
+            by: opt_parsed(self.by_id, PersonId::parse)?,
+        })
+    }
+}
+
+const OPP_RET: &str = "o.id AS id, o.account_id AS account_id, o.name AS name, o.amount AS amount, o.stage AS stage, o.status AS status, o.close_date AS close_date, o.owner_id AS owner_id";
+
+#[derive(Deserialize)]
+struct OppRow {
+    id: String,
+    account_id: String,
+    name: String,
+    amount: Option<f64>,
+    stage: Option<String>,
+    status: String,
+    close_date: Option<String>,
+    owner_id: Option<String>,
+}
+
+impl OppRow {
+    fn into_opportunity(self) -> Result<Opportunity, StoreError> {
+        Ok(Opportunity {
+            id: parsed(OpportunityId::try_from(self.id))?,
+            account: parsed(OrgId::try_from(self.account_id))?,
+            name: self.name,
+            amount: self.amount,
+            stage: self.stage,
+            status: parsed(OpportunityStatus::parse(&self.status))?,
+            close_date: self
+                .close_date
+                .map(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d"))
+                .transpose()
+                .map_err(|e| StoreError::Backend(format!("stored close date: {e}")))?,
+            owner: opt_parsed(self.owner_id, PersonId::parse)?,
+        })
+    }
+}
+
+const CONTACT_RET: &str = "c.opportunity_id AS opportunity_id, c.person_id AS person_id, c.role AS role, c.attitude AS attitude, c.solution_acceptance AS solution_acceptance, c.price_acceptance AS price_acceptance, c.at AS at";
+
+#[derive(Deserialize)]
+struct ContactRow {
+    opportunity_id: String,
+    person_id: String,
+    role: Option<String>,
+    attitude: Option<String>,
+    solution_acceptance: Option<i64>,
+    price_acceptance: Option<i64>,
+    at: Option<i64>,
+}
+
+impl ContactRow {
+    fn into_contact(self) -> Result<OpportunityContact, StoreError> {
+        let acc = |v: Option<i64>| -> Result<Option<Acceptance>, StoreError> {
+            v.map(|n| parsed(Acceptance::new(small(n, "acceptance")?)))
+                .transpose()
+        };
+        Ok(OpportunityContact {
+            opportunity: parsed(OpportunityId::try_from(self.opportunity_id))?,
+            person: parsed(PersonId::try_from(self.person_id))?,
+            role: opt_parsed(self.role, BuyingRole::parse)?,
+            attitude: opt_parsed(self.attitude, Attitude::parse)?,
+            solution_acceptance: acc(self.solution_acceptance)?,
+            price_acceptance: acc(self.price_acceptance)?,
+            at: self.at.map(Timestamp::from_epoch_seconds),
+        })
+    }
+}
+
+fn all<R, T>(rows: Vec<R>, f: impl Fn(R) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
+    rows.into_iter().map(f).collect()
+}
+
+fn strings<'a>(ids: impl IntoIterator<Item = &'a PersonId>) -> Vec<String> {
+    ids.into_iter().map(|p| p.as_str().to_owned()).collect()
+}
+
+impl Neo4jStore {
+    async fn load_account(&self, account: &OrgId) -> Result<Option<AccountData>, StoreError> {
+        let a = account.as_str();
+        let org: Vec<OrgRow> = self
+            .rows(
+                query(&format!(
+                    "MATCH (o:Organization {{id: $id}}) WHERE o.is_ours = false RETURN {ORG_RET}"
+                ))
+                .param("id", a),
+            )
+            .await?;
+        let Some(org) = org.into_iter().next() else {
+            return Ok(None);
+        };
+        let org = org.into_org()?;
+
+        // The independent parts of the slice are fetched concurrently over
+        // the pool: latency is one round trip per step, not per query.
+        let (people, direct, via, team, opps) = tokio::try_join!(
+            self.rows::<PersonRow>(
+                query(&format!("MATCH (p:Person {{org_id: $id}}) RETURN {PERSON_RET}"))
+                    .param("id", a)
+            ),
+            self.rows::<InteractionRow>(
+                query(&format!(
+                    "MATCH (i:Interaction {{account_id: $id}}) RETURN {INTERACTION_RET}"
+                ))
+                .param("id", a)
+            ),
+            self.rows::<InteractionRow>(
+                query(&format!(
+                    "MATCH (x:InteractionAccount {{account_id: $id}}) MATCH (i:Interaction {{id: x.interaction_id}}) RETURN {INTERACTION_RET}"
+                ))
+                .param("id", a)
+            ),
+            self.rows::<TeamRow>(
+                query(&format!("MATCH (t:TeamMember {{org_id: $id}}) RETURN {TEAM_RET}"))
+                    .param("id", a)
+            ),
+            self.rows::<OppRow>(
+                query(&format!("MATCH (o:Opportunity {{account_id: $id}}) RETURN {OPP_RET}"))
+                    .param("id", a)
+            ),
+        )?;
+        let mut people = all(people, PersonRow::into_person)?;
+        people.sort_by(|x, y| (x.level, &x.id).cmp(&(y.level, &y.id)));
+        let mut seen = HashSet::new();
+        let mut interactions = Vec::with_capacity(direct.len() + via.len());
+        for r in direct.into_iter().chain(via) {
+            if seen.insert(r.id.clone()) {
+                interactions.push(r.into_interaction()?);
+            }
+        }
+        interactions.sort_by(|x, y| (x.at, &x.id).cmp(&(y.at, &y.id)));
+        let mut team = all(team, TeamRow::into_member)?;
+        team.sort_by(|x, y| x.person.cmp(&y.person));
+        let mut opportunities = all(opps, OppRow::into_opportunity)?;
+        opportunities.sort_by(|x, y| x.id.cmp(&y.id));
+
+        let ids = strings(people.iter().map(|p| &p.id));
+        let opp_ids: Vec<String> = opportunities
+            .iter()
+            .map(|o| o.id.as_str().to_owned())
+            .collect();
+        let (influences, from, to, contacts) = tokio::try_join!(
+            self.rows::<InfluenceRow>(
+                query(&format!(
+                    "UNWIND $ids AS pid MATCH (x:Influence {{from_id: pid}}) WHERE x.to_id IN $ids RETURN {INFLUENCE_RET}"
+                ))
+                .param("ids", ids.clone())
+            ),
+            self.rows::<AssessmentRow>(
+                query(&format!(
+                    "UNWIND $ids AS pid MATCH (a:Assessment {{from_id: pid}}) RETURN {ASSESSMENT_RET}"
+                ))
+                .param("ids", ids.clone())
+            ),
+            self.rows::<AssessmentRow>(
+                query(&format!(
+                    "UNWIND $ids AS pid MATCH (a:Assessment {{to_id: pid}}) RETURN {ASSESSMENT_RET}"
+                ))
+                .param("ids", ids.clone())
+            ),
+            self.rows::<ContactRow>(
+                query(&format!(
+                    "UNWIND $ids AS oid MATCH (c:OpportunityContact {{opportunity_id: oid}}) RETURN {CONTACT_RET}"
+                ))
+                .param("ids", opp_ids)
+            ),
+        )?;
+        let mut influences = all(influences, InfluenceRow::into_influence)?;
+        influences.sort_by(|x, y| (&x.from, &x.to).cmp(&(&y.from, &y.to)));
+        let mut assessments = Vec::new();
+        let mut seen = HashSet::new();
+        for r in from.into_iter().chain(to) {
+            if seen.insert((r.from_id.clone(), r.to_id.clone(), r.at)) {
+                assessments.push(r.into_assessment()?);
+            }
+        }
+        assessments.sort_by(|x, y| (x.at, &x.from, &x.to).cmp(&(y.at, &y.from, &y.to)));
+        let mut opportunity_contacts = all(contacts, ContactRow::into_contact)?;
+        opportunity_contacts
+            .sort_by(|x, y| (&x.opportunity, &x.person).cmp(&(&y.opportunity, &y.person)));
+
+        // Our people: the team, everyone of ours in an interaction or
+        // assessment with the account (as the SQLite store).
+        let account_people: HashSet<&PersonId> = people.iter().map(|p| &p.id).collect();
+        let mut ours: HashSet<&PersonId> = team.iter().map(|t| &t.person).collect();
+        for i in &interactions {
+            ours.extend(
+                i.participants
+                    .iter()
+                    .filter(|p| !account_people.contains(p)),
+            );
+        }
+        for x in &assessments {
+            ours.extend(
+                [&x.from, &x.to]
+                    .into_iter()
+                    .filter(|p| !account_people.contains(p)),
+            );
+        }
+        let our_rows: Vec<PersonRow> = self
+            .rows(
+                query(&format!(
+                    "UNWIND $ids AS pid MATCH (p:Person {{id: pid}}) MATCH (o:Organization {{id: p.org_id}}) WHERE o.is_ours = true RETURN {PERSON_RET}"
+                ))
+                .param("ids", strings(ours)),
+            )
+            .await?;
+        let mut our_people = all(our_rows, PersonRow::into_person)?;
+        our_people.sort_by(|x, y| x.id.cmp(&y.id));
+
+        Ok(Some(AccountData {
+            account: org,
+            people,
+            our_people,
+            team,
+            interactions,
+            influences,
+            assessments,
+            opportunities,
+            opportunity_contacts,
+        }))
+    }
+}
+
+#[async_trait]
+impl Store for Neo4jStore {
+    fn kind(&self) -> &'static str {
+        "neo4j"
+    }
+
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+
+    /// Validates against the stored data and writes in one explicit
+    /// transaction; a transient failure reruns the whole transaction (at
+    /// most [`MAX_ATTEMPTS`] times), so nothing is counted or written twice.
+    async fn import(
+        &self,
+        bundle: Bundle,
+        sources: SourceMap,
+        progress: Arc<dyn Progress>,
+    ) -> Result<ImportSummary, StoreError> {
+        let mut attempt = 1;
+        loop {
+            match self.import_once(&bundle, &sources, progress.as_ref()).await {
+                Ok(s) => return Ok(s),
+                Err(Attempt::Rejected(e)) => return Err(StoreError::Rejected(e)),
+                Err(Attempt::Other(e)) => return Err(e),
+                Err(Attempt::Driver(e)) if attempt < MAX_ATTEMPTS && retryable(&e) => {
+                    // Exponential backoff with jitter, so that writers that
+                    // collided do not collide again.
+                    let jitter = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| u64::from(d.subsec_nanos()) % 200);
+                    let wait = Duration::from_millis(200 * 2u64.pow(attempt) + jitter);
+                    tracing::warn!(attempt, error = %e, ?wait, "import failed transiently; retrying the transaction");
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                Err(Attempt::Driver(e)) => {
+                    progress.finish();
+                    return Err(match backend(e) {
+                        StoreError::Backend(m) if attempt > 1 => {
+                            StoreError::Backend(format!("{m} (after {attempt} attempts)"))
+                        }
+                        other => other,
+                    });
+                }
+            }
+        }
+    }
+
+    async fn export(&self) -> Result<Bundle, StoreError> {
+        let (orgs, people, team, interactions, influences, assessments, opps, contacts) = tokio::try_join!(
+            self.rows::<OrgRow>(query(&format!("MATCH (o:Organization) RETURN {ORG_RET}"))),
+            self.rows::<PersonRow>(query(&format!("MATCH (p:Person) RETURN {PERSON_RET}"))),
+            self.rows::<TeamRow>(query(&format!("MATCH (t:TeamMember) RETURN {TEAM_RET}"))),
+            self.rows::<InteractionRow>(query(&format!(
+                "MATCH (i:Interaction) RETURN {INTERACTION_RET}"
+            ))),
+            self.rows::<InfluenceRow>(query(&format!(
+                "MATCH (x:Influence) RETURN {INFLUENCE_RET}"
+            ))),
+            self.rows::<AssessmentRow>(query(&format!(
+                "MATCH (a:Assessment) RETURN {ASSESSMENT_RET}"
+            ))),
+            self.rows::<OppRow>(query(&format!("MATCH (o:Opportunity) RETURN {OPP_RET}"))),
+            self.rows::<ContactRow>(query(&format!(
+                "MATCH (c:OpportunityContact) RETURN {CONTACT_RET}"
+            ))),
+        )?;
+        let mut b = Bundle {
+            organizations: all(orgs, OrgRow::into_org)?,
+            people: all(people, PersonRow::into_person)?,
+            account_team: all(team, TeamRow::into_member)?,
+            interactions: all(interactions, InteractionRow::into_interaction)?,
+            influences: all(influences, InfluenceRow::into_influence)?,
+            assessments: all(assessments, AssessmentRow::into_assessment)?,
+            opportunities: all(opps, OppRow::into_opportunity)?,
+            opportunity_contacts: all(contacts, ContactRow::into_contact)?,
+        };
+        // The same order as the SQLite export, so exports diff cleanly.
+        b.organizations
+            .sort_by(|x, y| (!x.is_ours, &x.id).cmp(&(!y.is_ours, &y.id)));
+        b.people
+            .sort_by(|x, y| (&x.org, &x.id).cmp(&(&y.org, &y.id)));
+        b.account_team
+            .sort_by(|x, y| (&x.org, &x.person).cmp(&(&y.org, &y.person)));
+        b.interactions
+            .sort_by(|x, y| (x.at, &x.id).cmp(&(y.at, &y.id)));
+        b.influences
+            .sort_by(|x, y| (&x.from, &x.to).cmp(&(&y.from, &y.to)));
+        b.assessments
+            .sort_by(|x, y| (&x.from, &x.to, x.at).cmp(&(&y.from, &y.to, y.at)));
+        b.opportunities.sort_by(|x, y| x.id.cmp(&y.id));
+        b.opportunity_contacts
+            .sort_by(|x, y| (&x.opportunity, &x.person).cmp(&(&y.opportunity, &y.person)));
+        Ok(b)
+    }
+
+    async fn stats(&self) -> Result<Stats, StoreError> {
+        let (
+            organizations,
+            accounts,
+            people_ours,
+            people_customers,
+            account_team,
+            interactions,
+            influences,
+            assessments,
+            opportunities,
+        ) = tokio::try_join!(
+            self.count("MATCH (o:Organization) RETURN count(o) AS n"),
+            self.count("MATCH (o:Organization) WHERE o.is_ours = false RETURN count(o) AS n"),
+            self.count("MATCH (o:Organization) WHERE o.is_ours = true MATCH (p:Person {org_id: o.id}) RETURN count(p) AS n"),
+            self.count("MATCH (o:Organization) WHERE o.is_ours = false MATCH (p:Person {org_id: o.id}) RETURN count(p) AS n"),
+            self.count("MATCH (t:TeamMember) RETURN count(t) AS n"),
+            self.count("MATCH (i:Interaction) RETURN count(i) AS n"),
+            self.count("MATCH (x:Influence) RETURN count(x) AS n"),
+            self.count("MATCH (a:Assessment) RETURN count(a) AS n"),
+            self.count("MATCH (o:Opportunity) RETURN count(o) AS n"),
+        )?;
+        Ok(Stats {
+            store: "neo4j".into(),
+            location: self.location(),
+            organizations,
+            accounts,
+            people_ours,
+            people_customers,
+            account_team,
+            interactions,
+            influences,
+            assessments,
+            opportunities,
+        })
+    }
+
+    async fn accounts(&self) -> Result<Vec<AccountSummary>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            #[serde(flatten)]
+            org: OrgRow,
+            people: i64,
+            direct: Option<i64>,
+            via: Option<i64>,
+        }
+        // The newest interaction of any person of the account is the newest
+        // interaction that touches the account (what SQLite keeps per person).
+        let rows: Vec<Row> = self
+            .rows(query(&format!(
+                "MATCH (o:Organization) WHERE o.is_ours = false \
+                 OPTIONAL MATCH (p:Person {{org_id: o.id}}) \
+                 WITH o, count(p) AS people \
+                 OPTIONAL MATCH (i:Interaction {{account_id: o.id}}) \
+                 WITH o, people, max(i.at) AS direct \
+                 OPTIONAL MATCH (x:InteractionAccount {{account_id: o.id}}) \
+                 RETURN {ORG_RET}, people, direct, max(x.at) AS via"
+            )))
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let last = r.direct.max(r.via);
+            let org = r.org.into_org()?;
+            out.push(AccountSummary {
+                id: org.id,
+                name: org.name,
+                industry: org.industry,
+                region: org.region,
+                tier: org.tier,
+                people: r.people.max(0) as u64,
+                last_interaction: last.map(Timestamp::from_epoch_seconds),
+            });
+        }
+        // SQLite orders by name then id (byte order); so do we, in Rust.
+        out.sort_by(|x, y| (&x.name, &x.id).cmp(&(&y.name, &y.id)));
+        Ok(out)
+    }
+
+    async fn account_data(&self, account: &OrgId) -> Result<Option<AccountData>, StoreError> {
+        self.load_account(account).await
+    }
+
+    async fn plan_state(&self, account: &OrgId) -> Result<PlanState, StoreError> {
+        let rows: Vec<BodyRow> = self
+            .rows(
+                query("MATCH (n:PlanItem {account_id: $account}) RETURN n.kind AS kind, n.body AS body ORDER BY n.kind, n.id")
+                    .param("account", account.as_str()),
+            )
+            .await?;
+        let mut out = PlanState::default();
+        for r in rows {
+            match r.kind.as_deref() {
+                Some("objective") => out.objectives.push(from_json(&r.body)?),
+                _ => out.actions.push(from_json(&r.body)?),
+            }
+        }
+        Ok(out)
+    }
+
+    async fn save_plan_item(&self, account: &OrgId, item: PlanItem) -> Result<(), StoreError> {
+        let exists = self
+            .count_q(
+                query(
+                    "MATCH (o:Organization {id: $id}) WHERE o.is_ours = false RETURN count(o) AS n",
+                )
+                .param("id", account.as_str()),
+            )
+            .await?;
+        if exists == 0 {
+            return Err(StoreError::NotFound(format!(
+                "no customer account with id {account}"
+            )));
+        }
+        let (kind, id, body) = match &item {
+            PlanItem::Objective(o) => ("objective", o.id.clone(), to_json(o)?),
+            PlanItem::Action(a) => ("action", a.id.clone(), to_json(a)?),
+        };
+        let q = query(
+            "MERGE (n:PlanItem {key: $key}) SET n.account_id = $account, n.kind = $kind, n.id = $id, n.body = $body",
+        )
+        .param("key", key(&[account.as_str(), kind, &id]))
+        .param("account", account.as_str())
+        .param("kind", kind)
+        .param("id", id.as_str())
+        .param("body", body);
+        self.write_one(q).await
+    }
+
+    async fn save_snapshot(&self, plan: &AccountPlan) -> Result<(), StoreError> {
+        let at = plan.as_of.epoch_seconds();
+        let q = query(
+            "MERGE (n:PlanSnapshot {key: $key}) SET n.account_id = $account, n.saved_at = $at, n.body = $body",
+        )
+        .param("key", key(&[plan.account.as_str(), &at.to_string()]))
+        .param("account", plan.account.as_str())
+        .param("at", at)
+        .param("body", to_json(plan)?);
+        self.write_one(q).await
+    }
+
+    async fn snapshots(&self, account: &OrgId) -> Result<Vec<AccountPlan>, StoreError> {
+        let rows: Vec<BodyRow> = self
+            .rows(
+                query("MATCH (n:PlanSnapshot {account_id: $account}) RETURN null AS kind, n.body AS body ORDER BY n.saved_at")
+                    .param("account", account.as_str()),
+            )
+            .await?;
+        rows.iter().map(|r| from_json(&r.body)).collect()
+    }
+
+    async fn person(&self, id: &PersonId) -> Result<Option<PersonRecord>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            #[serde(flatten)]
+            person: PersonRow,
+            org_name: String,
+            is_ours: bool,
+        }
+        let rows: Vec<Row> = self
+            .rows(
+                query(&format!(
+                    "MATCH (p:Person {{id: $id}}) MATCH (o:Organization {{id: p.org_id}}) RETURN {PERSON_RET}, o.name AS org_name, o.is_ours AS is_ours"
+                ))
+                .param("id", id.as_str()),
+            )
+            .await?;
+        let Some(r) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        Ok(Some(PersonRecord {
+            person: r.person.into_person()?,
+            org_name: r.org_name,
+            is_ours: r.is_ours,
+        }))
+    }
+}

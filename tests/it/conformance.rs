@@ -1,0 +1,547 @@
+//! The store conformance suite: every backend, fed the same inputs, must
+//! give the same outputs (exports, counts, account lists, account slices,
+//! people, import summaries and the same errors for the same bad inputs).
+//!
+//! The embedded store always runs; the Neo4j store runs against the Bolt
+//! server named by `BOLT_URI`, `BOLT_USER`, `BOLT_PASSWORD`, `BOLT_DATABASE`
+//! (tests/all.sh starts one with tests/bolt-server). Without them the Bolt
+//! half is skipped with a notice. The Bolt tests share one database, so they
+//! take [`BOLT`] in turn and start from an emptied database.
+
+use std::sync::Arc;
+
+use renmai::bundle::Bundle;
+use renmai::import;
+use renmai::store::neo4j::{Neo4jSettings, Neo4jStore};
+use renmai::store::{AccountSummary, ImportSummary, NoProgress, PersonRecord, Stats, Store};
+use renmai::validate::SourceMap;
+use renmai_graph::{AccountData, OrgId, PersonId};
+
+use crate::helpers::*;
+
+/// Serializes the tests that use the shared Bolt database.
+pub static BOLT: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The Bolt server of the environment, if any.
+pub fn bolt_settings() -> Option<Neo4jSettings> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    Some(Neo4jSettings {
+        uri: var("BOLT_URI")?,
+        user: var("BOLT_USER").unwrap_or_else(|| "neo4j".into()),
+        password: var("BOLT_PASSWORD").unwrap_or_default(),
+        database: var("BOLT_DATABASE"),
+    })
+}
+
+/// A connected, emptied Neo4j store, or `None` (with a notice) without a server.
+pub async fn bolt_store(test: &str) -> Option<Arc<Neo4jStore>> {
+    let Some(settings) = bolt_settings() else {
+        eprintln!(
+            "NOTICE: {test}: BOLT_URI is not set; the Neo4j half is skipped (tests/all.sh starts a Bolt server)"
+        );
+        return None;
+    };
+    let store = Neo4jStore::connect(&settings)
+        .await
+        .unwrap_or_else(|e| panic!("BOLT_URI is set but the server cannot be used: {e}"));
+    store.clear().await.expect("emptying the Bolt database");
+    Some(Arc::new(store))
+}
+
+fn small_bundle() -> (Bundle, SourceMap) {
+    let dir = tempfile::tempdir().unwrap();
+    write_small_bundle(dir.path());
+    let (_, b, src) = import::read(dir.path()).unwrap();
+    (b, src)
+}
+
+fn demo() -> Bundle {
+    renmai::demo::demo_bundle(chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap())
+}
+
+/// Everything a store answers about its data, to compare across backends.
+#[derive(Debug, PartialEq)]
+struct Snapshot {
+    stats: Stats,
+    export: Bundle,
+    accounts: Vec<AccountSummary>,
+    slices: Vec<(OrgId, Option<AccountData>)>,
+    people: Vec<(PersonId, Option<PersonRecord>)>,
+}
+
+async fn snapshot(store: &dyn Store) -> Snapshot {
+    let mut stats = store.stats().await.unwrap();
+    stats.store.clear();
+    stats.location.clear();
+    let export = canonical(store.export().await.unwrap());
+    let accounts = store.accounts().await.unwrap();
+    let mut slices = Vec::new();
+    // Every organization (our own company answers `None`) and an unknown id.
+    let mut orgs: Vec<OrgId> = export.organizations.iter().map(|o| o.id.clone()).collect();
+    orgs.push(OrgId::parse("no-such-account").unwrap());
+    for o in orgs {
+        let d = store.account_data(&o).await.unwrap();
+        slices.push((o, d));
+    }
+    let mut people = Vec::new();
+    let mut ids: Vec<PersonId> = export.people.iter().map(|p| p.id.clone()).collect();
+    ids.push(PersonId::parse("no-such-person").unwrap());
+    for id in ids {
+        let p = store.person(&id).await.unwrap();
+        people.push((id, p));
+    }
+    Snapshot {
+        stats,
+        export,
+        accounts,
+        slices,
+        people,
+    }
+}
+
+async fn import(store: &dyn Store, b: Bundle, src: SourceMap) -> Result<ImportSummary, String> {
+    store
+        .import(b, src, Arc::new(NoProgress))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Bad bundles against the stored small bundle: each must be refused.
+fn bad_inputs() -> Vec<(&'static str, Bundle)> {
+    let (good, _) = small_bundle();
+    let mut out = Vec::new();
+
+    let mut b = Bundle::default();
+    let mut p = good.people[3].clone();
+    p.id = PersonId::parse("new-person").unwrap();
+    p.org = OrgId::parse("missing-org").unwrap();
+    b.people.push(p);
+    out.push(("person of an unknown organization", b));
+
+    let mut b = Bundle::default();
+    let mut i = good.interactions[0].clone();
+    i.id = renmai_graph::InteractionId::parse("new-1").unwrap();
+    i.participants[1] = PersonId::parse("ghost").unwrap();
+    if i.initiator != i.participants[0] {
+        i.initiator = i.participants[0].clone();
+    }
+    b.interactions.push(i);
+    b.interactions.push(good.interactions[1].clone());
+    out.push(("interaction with an unknown participant", b));
+
+    let mut b = Bundle::default();
+    let mut t = good.account_team[0].clone();
+    t.person = PersonId::parse("10").unwrap(); // a customer, not one of ours
+    b.account_team.push(t);
+    out.push(("team member who is not ours", b));
+
+    // Carla (10) is the root of the stored tree; making her report to Eve
+    // (12), who reports up to her, closes a cycle through stored records.
+    let mut b = Bundle::default();
+    let mut carla = good
+        .people
+        .iter()
+        .find(|p| p.id.as_str() == "10")
+        .unwrap()
+        .clone();
+    carla.reports_to = Some(PersonId::parse("12").unwrap());
+    b.people.push(carla);
+    out.push(("reporting cycle through stored people", b));
+
+    let mut b = Bundle::default();
+    let mut o = good.organizations[1].clone();
+    o.parent = Some(o.id.clone());
+    b.organizations.push(o);
+    out.push(("organization that is its own parent", b));
+    out
+}
+
+/// Runs the whole scenario against one store and returns what it observed.
+async fn scenario(store: &dyn Store) -> Vec<String> {
+    let mut seen = Vec::new();
+    let (b, src) = small_bundle();
+
+    let first = import(store, b.clone(), src.clone()).await.unwrap();
+    seen.push(format!("small import: {first:?}"));
+    let after_small = snapshot(store).await;
+    seen.push(format!("{after_small:#?}"));
+
+    // Idempotent: nothing new, nothing changed.
+    let again = import(store, b.clone(), src.clone()).await.unwrap();
+    assert_eq!(again.new_records(), 0, "{again:?}");
+    seen.push(format!("small re-import: {again:?}"));
+    assert_eq!(snapshot(store).await, after_small, "re-import changed data");
+
+    for (what, bad) in bad_inputs() {
+        let src = SourceMap::synthetic("bad", &bad);
+        let err = import(store, bad, src).await.expect_err(what);
+        assert!(err.contains("nothing was written"), "{what}: {err}");
+        seen.push(format!("{what}: {err}"));
+        assert_eq!(
+            snapshot(store).await,
+            after_small,
+            "{what}: a refused import changed data"
+        );
+    }
+
+    let d = demo();
+    let src = SourceMap::synthetic("demo", &d);
+    let s = import(store, d.clone(), src.clone()).await.unwrap();
+    seen.push(format!("demo import: {s:?}"));
+    let after_demo = snapshot(store).await;
+    seen.push(format!("{after_demo:#?}"));
+    let s = import(store, d, src).await.unwrap();
+    assert_eq!(s.new_records(), 0, "{s:?}");
+    assert_eq!(snapshot(store).await, after_demo);
+    seen
+}
+
+#[tokio::test]
+async fn embedded_store_passes_the_suite() {
+    let t = TestStore::new();
+    let seen = scenario(t.store.as_ref()).await;
+    // The scenario saw real data: 5 refusals, both bundles stored.
+    assert_eq!(
+        seen.iter()
+            .filter(|s| s.contains("nothing was written"))
+            .count(),
+        5
+    );
+    let s = t.store.stats().await.unwrap();
+    assert!(s.accounts >= 5 && s.interactions > 100, "{s:?}");
+}
+
+#[tokio::test]
+async fn neo4j_store_answers_exactly_as_the_embedded_store() {
+    let _bolt = BOLT.lock().await;
+    let Some(neo) = bolt_store("conformance").await else {
+        return;
+    };
+    let t = TestStore::new();
+    let expected = scenario(t.store.as_ref()).await;
+    let got = scenario(neo.as_ref()).await;
+    assert_eq!(expected.len(), got.len());
+    for (e, g) in expected.iter().zip(&got) {
+        assert_eq!(g, e, "the Neo4j store differs from the embedded store");
+    }
+    assert_eq!(neo.kind(), "neo4j");
+}
+
+/// Runs the `renmai` binary with `args` and returns its standard output.
+fn renmai(args: &[&str], env: &[(&str, &str)]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_renmai"))
+        .args(args)
+        .envs(env.iter().copied())
+        .env_remove("RENMAI_STORE")
+        .output()
+        .expect("running renmai");
+    assert!(
+        out.status.success(),
+        "renmai {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+#[tokio::test]
+async fn both_stores_give_identical_scores_for_every_account() {
+    let _bolt = BOLT.lock().await;
+    let Some(neo) = bolt_store("identical scores").await else {
+        return;
+    };
+    let settings = bolt_settings().unwrap();
+    let t = TestStore::new();
+    let (small, src) = small_bundle();
+    let d = demo();
+    let dsrc = SourceMap::synthetic("demo", &d);
+    for s in [t.store.as_ref() as &dyn Store, neo.as_ref()] {
+        import(s, small.clone(), src.clone()).await.unwrap();
+        import(s, d.clone(), dsrc.clone()).await.unwrap();
+    }
+    let db = t.dir.path().join("renmai.db");
+    let db = db.to_str().unwrap();
+    let mut neo_env = vec![
+        ("RENMAI_NEO4J_URI", settings.uri.as_str()),
+        ("RENMAI_NEO4J_USER", settings.user.as_str()),
+        ("RENMAI_NEO4J_PASSWORD", settings.password.as_str()),
+    ];
+    if let Some(db) = &settings.database {
+        neo_env.push(("RENMAI_NEO4J_DB", db));
+    }
+    let as_of = "2026-03-01T12:00:00Z";
+    for family in ["closeness", "influence", "paths", "coverage", "next"] {
+        let args = ["score", family, "--format", "json", "--as-of", as_of];
+        let mut sqlite_args = vec!["--db", db];
+        sqlite_args.extend(args);
+        let mut neo_args = vec!["--store", "neo4j"];
+        neo_args.extend(args);
+        let a = renmai(&sqlite_args, &[]);
+        let b = renmai(&neo_args, &neo_env);
+        assert!(a.len() > 100, "{family}: too little output to compare: {a}");
+        // Every account appears in the output.
+        for acct in ["acc-meridian", "acc-hartmann", "acc-lumen"] {
+            assert!(a.contains(acct), "{family}: {acct} missing");
+        }
+        assert_eq!(a, b, "{family}: the stores give different scores");
+    }
+}
+
+/// A Bolt server of this test's own, started with tests/bolt-server and
+/// stopped when dropped.
+struct OwnServer {
+    port: String,
+    env: std::collections::HashMap<String, String>,
+}
+
+const BOLT_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/bolt-server");
+
+impl OwnServer {
+    fn start(port: &str, fresh: bool) -> OwnServer {
+        let mut cmd = std::process::Command::new(BOLT_SCRIPT);
+        cmd.args(["start", port]);
+        if fresh {
+            cmd.arg("--fresh");
+        }
+        let out = cmd.output().expect("running tests/bolt-server");
+        assert!(
+            out.status.success(),
+            "bolt-server start {port}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let env = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        OwnServer {
+            port: port.to_owned(),
+            env,
+        }
+    }
+
+    fn settings(&self) -> Neo4jSettings {
+        Neo4jSettings {
+            uri: self.env["BOLT_URI"].clone(),
+            user: self.env["BOLT_USER"].clone(),
+            password: self.env["BOLT_PASSWORD"].clone(),
+            database: self.env.get("BOLT_DATABASE").cloned(),
+        }
+    }
+
+    /// SIGKILL: no shutdown, no flush, like a crashed machine.
+    fn kill(&self) {
+        let pid = &self.env["BOLT_SERVER_PID"];
+        let ok = std::process::Command::new("kill")
+            .args(["-9", pid])
+            .status()
+            .expect("kill");
+        assert!(ok.success());
+        // Wait until the process is gone so a restart can take the port.
+        for _ in 0..100 {
+            if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(BOLT_SCRIPT)
+            .args(["stop", &self.port])
+            .output();
+    }
+}
+
+/// Counts what an import has written so far.
+#[derive(Default)]
+struct Counter(std::sync::atomic::AtomicU64);
+impl renmai::store::Progress for Counter {
+    fn advance(&self, n: u64) {
+        self.0.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// `n` valid interactions between the small bundle's people.
+fn many_interactions(n: usize) -> Bundle {
+    let (small, _) = small_bundle();
+    let pairs: Vec<(PersonId, PersonId)> = small
+        .interactions
+        .iter()
+        .map(|i| (i.participants[0].clone(), i.participants[1].clone()))
+        .collect();
+    let mut b = Bundle::default();
+    for k in 0..n {
+        let (a, c) = pairs[k % pairs.len()].clone();
+        b.interactions.push(renmai_graph::Interaction {
+            id: renmai_graph::InteractionId::parse(&format!("bulk-{k}")).unwrap(),
+            kind: renmai_graph::InteractionKind::Email,
+            at: renmai_graph::Timestamp::from_epoch_seconds(1_750_000_000 + k as i64),
+            initiator: a.clone(),
+            participants: vec![a, c],
+        });
+    }
+    b
+}
+
+/// Kills the Bolt server in the middle of an import: the import fails with
+/// a clear error, and after a restart nothing of it is stored; re-running
+/// it then stores everything once. Uses a server of its own.
+#[tokio::test]
+async fn a_server_killed_mid_import_leaves_nothing_half_imported() {
+    if bolt_settings().is_none() {
+        eprintln!(
+            "NOTICE: kill test: BOLT_URI is not set; skipped (tests/all.sh starts a Bolt server)"
+        );
+        return;
+    }
+    let port = std::env::var("RENMAI_TEST_BOLT_KILL_PORT").unwrap_or_else(|_| "7698".into());
+    let server = OwnServer::start(&port, true);
+    let store = Neo4jStore::connect(&server.settings()).await.unwrap();
+    let (small, src) = small_bundle();
+    import(&store, small, src).await.unwrap();
+    let before = store.stats().await.unwrap();
+
+    let bulk = many_interactions(30_000);
+    let bsrc = SourceMap::synthetic("bulk", &bulk);
+    let counter = Arc::new(Counter::default());
+    let store = Arc::new(store);
+    let task = {
+        let (store, bulk, bsrc, counter) =
+            (store.clone(), bulk.clone(), bsrc.clone(), counter.clone());
+        tokio::spawn(async move { store.import(bulk, bsrc, counter).await })
+    };
+    // Kill once a good part (but not all) of the rows went over the wire.
+    let t0 = std::time::Instant::now();
+    while counter.0.load(std::sync::atomic::Ordering::SeqCst) < 8_000 {
+        assert!(t0.elapsed().as_secs() < 120, "the import did not progress");
+        assert!(!task.is_finished(), "the import ended before the kill");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    server.kill();
+    let err = task
+        .await
+        .unwrap()
+        .expect_err("the import must fail")
+        .to_string();
+    assert!(
+        err.contains("lost the connection to the Neo4j server")
+            && err.contains("nothing of an unfinished import was committed"),
+        "unclear error: {err}"
+    );
+    drop(store);
+
+    let server = OwnServer::start(&port, false);
+    let store = Neo4jStore::connect(&server.settings()).await.unwrap();
+    assert_eq!(
+        store.stats().await.unwrap(),
+        before,
+        "half an import is stored"
+    );
+    let s = import(&store, bulk.clone(), bsrc.clone()).await.unwrap();
+    assert_eq!((s.interactions.new, s.interactions.existing), (30_000, 0));
+    let after = store.stats().await.unwrap();
+    assert_eq!(after.interactions, before.interactions + 30_000);
+}
+
+#[tokio::test]
+async fn migrate_copies_sqlite_to_neo4j_and_back() {
+    let _bolt = BOLT.lock().await;
+    let Some(neo) = bolt_store("migrate").await else {
+        return;
+    };
+    let src = TestStore::new();
+    src.import(demo()).await;
+    let (small, _) = small_bundle();
+    src.import(small).await;
+    let original = canonical(src.store.export().await.unwrap());
+
+    let copied = renmai::cli::migrate::copy(src.store.as_ref(), neo.as_ref(), true)
+        .await
+        .unwrap();
+    assert_eq!(copied.interactions, original.interactions.len() as u64);
+    assert_eq!(canonical(neo.export().await.unwrap()), original);
+    // Re-running (resuming) is safe: upserts, same counts.
+    renmai::cli::migrate::copy(src.store.as_ref(), neo.as_ref(), true)
+        .await
+        .unwrap();
+    assert_eq!(canonical(neo.export().await.unwrap()), original);
+
+    let back = TestStore::new();
+    renmai::cli::migrate::copy(neo.as_ref(), back.store.as_ref(), true)
+        .await
+        .unwrap();
+    assert_eq!(canonical(back.store.export().await.unwrap()), original);
+}
+
+#[tokio::test]
+async fn migrate_refuses_a_target_that_does_not_match() {
+    let _bolt = BOLT.lock().await;
+    let Some(neo) = bolt_store("migrate mismatch").await else {
+        return;
+    };
+    // The target already holds other data: the counts cannot match.
+    let (small, src) = small_bundle();
+    import(neo.as_ref(), small, src).await.unwrap();
+    let from = TestStore::new();
+    from.import(demo()).await;
+    let err = renmai::cli::migrate::copy(from.store.as_ref(), neo.as_ref(), true)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("does not match the source") && err.contains("in the target"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn bad_store_settings_give_clear_errors() {
+    use renmai::cli::migrate::{open_neo4j, open_spec};
+    use renmai::config::{Config, FileConfig, Neo4jConfig};
+    let err = open_neo4j(&Neo4jConfig::default(), None)
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("--neo4j-uri"), "{err}");
+    let config = Config::resolve(FileConfig::default(), None, None);
+    for (spec, want) in [
+        ("mysql://x", "names no store"),
+        ("sqlite:", "needs a path"),
+        ("bolt://127.0.0.1:1", "cannot be opened"),
+    ] {
+        let err = format!("{:#}", open_spec(spec, &config).await.err().unwrap());
+        assert!(err.contains(want), "{spec}: {err}");
+    }
+}
+
+/// Concurrent imports of the same records: each succeeds (conflicts are
+/// retried as whole transactions) and each record is created exactly once.
+#[tokio::test]
+async fn concurrent_overlapping_imports_create_each_record_once() {
+    let _bolt = BOLT.lock().await;
+    let Some(neo) = bolt_store("concurrent imports").await else {
+        return;
+    };
+    let (small, src) = small_bundle();
+    import(neo.as_ref(), small, src).await.unwrap();
+    let bulk = many_interactions(3_000);
+    let bsrc = SourceMap::synthetic("bulk", &bulk);
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let (neo, bulk, bsrc) = (neo.clone(), bulk.clone(), bsrc.clone());
+        tasks.push(tokio::spawn(async move {
+            neo.import(bulk, bsrc, Arc::new(NoProgress)).await
+        }));
+    }
+    let mut new = 0;
+    for t in tasks {
+        let s = t.await.unwrap().expect("every concurrent import succeeds");
+        assert_eq!(s.interactions.new + s.interactions.existing, 3_000);
+        new += s.interactions.new;
+    }
+    assert_eq!(new, 3_000, "a record was counted new twice");
+    assert_eq!(neo.stats().await.unwrap().interactions, 5 + 3_000);
+}
