@@ -196,6 +196,54 @@ async fn scenario(store: &dyn Store) -> Vec<String> {
     seen
 }
 
+/// Plans on the demo: objectives, action decisions and snapshots are stored
+/// and read back the same way by every store.
+async fn plan_scenario(store: Arc<dyn Store>) -> Vec<String> {
+    use renmai::store::PlanItem;
+    use renmai_graph::plan::{ActionStatus, Objective};
+    let account = renmai_graph::OrgId::parse("acc-meridian").unwrap();
+    let engine = renmai::engine::Engine::new(store.clone(), Default::default());
+    let as_of = renmai_graph::Timestamp::parse("2026-01-15T00:00:00Z").unwrap();
+    let (_, plan) = engine.plan(&account, Some(as_of)).await.unwrap().unwrap();
+    let mut action = plan.actions[0].clone();
+    action.status = ActionStatus::Accepted;
+    store
+        .save_plan_item(&account, PlanItem::Action(action.clone()))
+        .await
+        .unwrap();
+    let objective = Objective {
+        id: "cfo".into(),
+        text: "reach ally with the CFO".into(),
+        person: Some(action.whom.clone()),
+        target_level: Some(renmai_graph::ClosenessLevel::ALLY),
+        due: chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+    };
+    store
+        .save_plan_item(&account, PlanItem::Objective(objective.clone()))
+        .await
+        .unwrap();
+    // Saving again replaces, never duplicates.
+    store
+        .save_plan_item(&account, PlanItem::Objective(objective))
+        .await
+        .unwrap();
+    store.save_snapshot(&plan).await.unwrap();
+    store.save_snapshot(&plan).await.unwrap();
+    let state = store.plan_state(&account).await.unwrap();
+    assert_eq!((state.objectives.len(), state.actions.len()), (1, 1));
+    let snaps = store.snapshots(&account).await.unwrap();
+    assert_eq!(snaps, vec![plan]);
+    let missing = store
+        .save_plan_item(
+            &renmai_graph::OrgId::parse("nope").unwrap(),
+            PlanItem::Action(action),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    vec![format!("{state:?}"), format!("{snaps:?}"), missing]
+}
+
 #[tokio::test]
 async fn embedded_store_passes_the_suite() {
     let t = TestStore::new();
@@ -209,6 +257,12 @@ async fn embedded_store_passes_the_suite() {
     );
     let s = t.store.stats().await.unwrap();
     assert!(s.accounts >= 5 && s.interactions > 100, "{s:?}");
+    let plans = plan_scenario(t.store.clone()).await;
+    assert!(
+        plans[2].contains("no customer account with id nope"),
+        "{}",
+        plans[2]
+    );
 }
 
 #[tokio::test]
@@ -218,8 +272,10 @@ async fn neo4j_store_answers_exactly_as_the_embedded_store() {
         return;
     };
     let t = TestStore::new();
-    let expected = scenario(t.store.as_ref()).await;
-    let got = scenario(neo.as_ref()).await;
+    let mut expected = scenario(t.store.as_ref()).await;
+    let mut got = scenario(neo.as_ref()).await;
+    expected.extend(plan_scenario(t.store.clone()).await);
+    got.extend(plan_scenario(neo.clone()).await);
     assert_eq!(expected.len(), got.len());
     for (e, g) in expected.iter().zip(&got) {
         assert_eq!(g, e, "the Neo4j store differs from the embedded store");
