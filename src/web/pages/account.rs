@@ -4,9 +4,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use askama::Template;
-use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::response::Html;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
 use renmai_graph::closeness::Tie;
 use renmai_graph::coverage::GroupKey;
 use renmai_graph::paths::WarmPath;
@@ -152,8 +153,11 @@ pub(super) async fn map_page(
     Path(id): Path<String>,
 ) -> Result<Html<String>, AppError> {
     let (data, scores) = load(&state, &id).await?;
+    if let Some(html) = MAP_HTML.get(&data.account.id, &scores) {
+        return Ok(Html(html.as_str().to_owned()));
+    }
     let groups = scores.coverage.groups.len();
-    render(&MapPage {
+    let page = render(&MapPage {
         href: format!("/accounts/{}", enc(&id)),
         name: data.account.name.clone(),
         index: humanize::percent(scores.relationship_index),
@@ -164,7 +168,9 @@ pub(super) async fn map_page(
         ),
         rows: stakeholder_rows(&data, &scores),
         alerts: super::alerts(&data, &scores),
-    })
+    })?;
+    MAP_HTML.put(&data.account.id, &scores, Arc::new(page.0.clone()));
+    Ok(page)
 }
 
 /// A node of the map: a stakeholder or one of our people.
@@ -282,12 +288,41 @@ fn tree_layout(data: &AccountData) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// Serialized map data, kept while the account's scores stay the same.
+static MAP_JSON: LazyLock<super::ViewCache<Vec<u8>>> = LazyLock::new(Default::default);
+/// Rendered map pages, likewise (they derive from the same scores alone).
+static MAP_HTML: LazyLock<super::ViewCache<String>> = LazyLock::new(Default::default);
+
 pub(super) async fn map_json(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<MapJson>, AppError> {
+) -> Result<Response, AppError> {
     let (data, scores) = load(&state, &id).await?;
-    Ok(Json(build_map(&data, &scores, now_to_the_minute())))
+    let body = match MAP_JSON.get(&data.account.id, &scores) {
+        Some(b) => b,
+        None => {
+            let map = build_map(&data, &scores, scores.as_of);
+            let b = Arc::new(
+                serde_json::to_vec(&map).map_err(|e| AppError::Internal(format!("map: {e}")))?,
+            );
+            MAP_JSON.put(&data.account.id, &scores, b.clone());
+            b
+        }
+    };
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        Bytes::from_owner(ArcBytes(body)),
+    )
+        .into_response())
+}
+
+/// Lets a cached body be sent without copying it.
+struct ArcBytes(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for ArcBytes {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_slice()
+    }
 }
 
 fn build_map(data: &AccountData, s: &AccountScores, now: Timestamp) -> MapJson {
@@ -370,10 +405,11 @@ fn build_map(data: &AccountData, s: &AccountScores, now: Timestamp) -> MapJson {
         });
     }
     let mut edges = Vec::new();
+    let theirs: std::collections::HashSet<&PersonId> = data.people.iter().map(|p| &p.id).collect();
     for p in &data.people {
         if let Some(m) = &p.reports_to
             && m != &p.id
-            && data.people.iter().any(|q| &q.id == m)
+            && theirs.contains(m)
         {
             edges.push(MapEdge {
                 source: m.to_string(),
