@@ -145,16 +145,35 @@ struct MapPage {
     index: String,
     coverage: String,
     rows: Vec<StakeholderRow>,
+    total: usize,
     alerts: Vec<super::Alert>,
 }
+
+#[derive(Deserialize)]
+pub struct MapQuery {
+    /// Any value lists every stakeholder in the table.
+    pub all: Option<String>,
+}
+
+/// Stakeholders listed in the map page's table unless `?all` asks for all:
+/// the most influential first; a 2,000-person table costs the browser more
+/// than the whole graph.
+const TABLE_ROWS: usize = 200;
 
 pub(super) async fn map_page(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Query(q): Query<MapQuery>,
 ) -> Result<Html<String>, AppError> {
     let (data, scores) = load(&state, &id).await?;
-    if let Some(html) = MAP_HTML.get(&data.account.id, &scores) {
+    let all = q.all.is_some();
+    if !all && let Some(html) = MAP_HTML.get(&data.account.id, &scores) {
         return Ok(Html(html.as_str().to_owned()));
+    }
+    let mut rows = stakeholder_rows(&data, &scores);
+    let total = rows.len();
+    if !all {
+        rows.truncate(TABLE_ROWS);
     }
     let groups = scores.coverage.groups.len();
     let page = render(&MapPage {
@@ -166,10 +185,13 @@ pub(super) async fn map_page(
             groups - scores.coverage.gaps.len().min(groups),
             groups
         ),
-        rows: stakeholder_rows(&data, &scores),
+        rows,
+        total,
         alerts: super::alerts(&data, &scores),
     })?;
-    MAP_HTML.put(&data.account.id, &scores, Arc::new(page.0.clone()));
+    if !all {
+        MAP_HTML.put(&data.account.id, &scores, Arc::new(page.0.clone()));
+    }
     Ok(page)
 }
 
