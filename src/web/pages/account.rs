@@ -247,6 +247,10 @@ pub struct MapJson {
 
 const X_GAP: f64 = 70.0;
 const Y_GAP: f64 = 110.0;
+/// Reports-only teams larger than this are laid out as a grid.
+const LEAF_WRAP: usize = 6;
+/// Row height of such a grid, in levels.
+const LEAF_ROW: f64 = 0.5;
 
 /// A tidy top-down tree layout over `reports_to`: leaves take consecutive
 /// slots, a manager sits over the middle of their reports. O(n).
@@ -277,13 +281,28 @@ fn tree_layout(data: &AccountData) -> Vec<(f64, f64)> {
     let mut next_slot = 0.0;
     // Iterative post-order so deep chains cannot overflow the stack.
     for root in roots {
-        let mut stack = vec![(root, 0usize, false)];
+        let mut stack = vec![(root, 0.0f64, false)];
         while let Some((v, depth, done)) = stack.pop() {
             if !pos[v].0.is_nan() {
                 continue;
             }
-            if done || children[v].is_empty() {
-                let xs: Vec<f64> = children[v]
+            let kids = &children[v];
+            // Many reports without reports of their own: a compact grid
+            // under their manager instead of one very long row.
+            if !done && kids.len() > LEAF_WRAP && kids.iter().all(|c| children[*c].is_empty()) {
+                let cols = (kids.len() as f64).sqrt().ceil().max(LEAF_WRAP as f64) as usize;
+                for (i, c) in kids.iter().enumerate() {
+                    pos[*c] = (
+                        next_slot + (i % cols) as f64,
+                        depth + 1.0 + (i / cols) as f64 * LEAF_ROW,
+                    );
+                }
+                pos[v] = (next_slot + (cols.min(kids.len()) as f64 - 1.0) / 2.0, depth);
+                next_slot += cols.min(kids.len()) as f64;
+                continue;
+            }
+            if done || kids.is_empty() {
+                let xs: Vec<f64> = kids
                     .iter()
                     .map(|c| pos[*c].0)
                     .filter(|x| !x.is_nan())
@@ -294,12 +313,12 @@ fn tree_layout(data: &AccountData) -> Vec<(f64, f64)> {
                 } else {
                     (xs[0] + xs[xs.len() - 1]) / 2.0
                 };
-                pos[v] = (x, depth as f64);
+                pos[v] = (x, depth);
             } else {
                 stack.push((v, depth, true));
-                for c in children[v].iter().rev() {
+                for c in kids.iter().rev() {
                     if pos[*c].0.is_nan() {
-                        stack.push((*c, depth + 1, false));
+                        stack.push((*c, depth + 1.0, false));
                     }
                 }
             }
