@@ -247,8 +247,8 @@ pub struct MapJson {
 
 const X_GAP: f64 = 70.0;
 const Y_GAP: f64 = 110.0;
-/// Reports-only teams larger than this are laid out as a grid.
-const LEAF_WRAP: usize = 6;
+/// More reports-without-reports than this are laid out as a grid.
+const LEAF_WRAP: usize = 3;
 /// Row height of such a grid, in levels.
 const LEAF_ROW: f64 = 0.5;
 
@@ -275,8 +275,12 @@ fn tree_layout(data: &AccountData) -> Vec<(f64, f64)> {
     for c in &mut children {
         by_name(c);
     }
-    // Roots with reports first, so the org chart leads and loners trail.
-    roots.sort_by_key(|r| (children[*r].is_empty(), data.people[*r].name.clone()));
+    // People with no manager and no reports on record ("loners") go in a
+    // grid under the org chart rather than in one endless row.
+    let (mut roots, mut loners): (Vec<usize>, Vec<usize>) =
+        roots.into_iter().partition(|r| !children[*r].is_empty());
+    by_name(&mut roots);
+    by_name(&mut loners);
     let mut pos = vec![(f64::NAN, 0.0); n];
     let mut next_slot = 0.0;
     // Iterative post-order so deep chains cannot overflow the stack.
@@ -289,17 +293,22 @@ fn tree_layout(data: &AccountData) -> Vec<(f64, f64)> {
             let kids = &children[v];
             // Many reports without reports of their own: a compact grid
             // under their manager instead of one very long row.
-            if !done && kids.len() > LEAF_WRAP && kids.iter().all(|c| children[*c].is_empty()) {
-                let cols = (kids.len() as f64).sqrt().ceil().max(LEAF_WRAP as f64) as usize;
-                for (i, c) in kids.iter().enumerate() {
-                    pos[*c] = (
-                        next_slot + (i % cols) as f64,
-                        depth + 1.0 + (i / cols) as f64 * LEAF_ROW,
-                    );
+            if !done {
+                let leaves: Vec<usize> = kids
+                    .iter()
+                    .copied()
+                    .filter(|c| children[*c].is_empty())
+                    .collect();
+                if leaves.len() > LEAF_WRAP {
+                    let cols = (leaves.len() as f64).sqrt().ceil() as usize;
+                    for (i, c) in leaves.iter().enumerate() {
+                        pos[*c] = (
+                            next_slot + (i % cols) as f64,
+                            depth + 1.0 + (i / cols) as f64 * LEAF_ROW,
+                        );
+                    }
+                    next_slot += cols as f64;
                 }
-                pos[v] = (next_slot + (cols.min(kids.len()) as f64 - 1.0) / 2.0, depth);
-                next_slot += cols.min(kids.len()) as f64;
-                continue;
             }
             if done || kids.is_empty() {
                 let xs: Vec<f64> = kids
@@ -322,6 +331,18 @@ fn tree_layout(data: &AccountData) -> Vec<(f64, f64)> {
                     }
                 }
             }
+        }
+    }
+    if !loners.is_empty() {
+        let below = pos
+            .iter()
+            .filter(|p| !p.0.is_nan())
+            .map(|p| p.1)
+            .fold(-1.0, f64::max)
+            + 1.5;
+        let cols = ((loners.len() as f64 * 3.0).sqrt().ceil() as usize).max(10);
+        for (i, v) in loners.into_iter().enumerate() {
+            pos[v] = ((i % cols) as f64, below + (i / cols) as f64 * LEAF_ROW);
         }
     }
     pos.into_iter()
