@@ -69,6 +69,7 @@
   fetch(box.dataset.src, { headers: { Accept: "application/json" } })
     .then((r) => { if (!r.ok) throw new Error("the map data answered " + r.status); return r.json(); })
     .then((data) => {
+      box.dataset.fetchedMs = String(Math.round(performance.now()));
       const byId = new Map(data.nodes.map((n) => [n.id, n]));
       const onPath = new Set(highlight || []);
       const pathPairs = new Set();
@@ -88,10 +89,14 @@
         });
       }
       let i = 0;
+      // Our ties are added when first shown: on a large account they are
+      // many, and most visits never turn them on.
+      const later = [];
       for (const e of data.edges) {
         if (!byId.has(e.source) || !byId.has(e.target)) continue;
         const onp = pathPairs.has(e.source + "\u0000" + e.target) || pathPairs.has(e.target + "\u0000" + e.source);
-        elements.push({ group: "edges", data: { id: "e" + (i++), source: e.source, target: e.target, w: e.strength }, classes: e.kind + (onp ? " onpath" : "") });
+        const edge = { group: "edges", data: { id: "e" + (i++), source: e.source, target: e.target, w: e.strength }, classes: e.kind + (onp ? " onpath" : "") };
+        (e.kind === "tie" && !onp ? later : elements).push(edge);
       }
       // Hops of the highlighted path that are not drawn already (a KNOWS
       // line, a reports-to line walked upward) get their own edge.
@@ -112,12 +117,13 @@
         maxZoom: 3,
         textureOnViewport: big,
         hideEdgesOnViewport: big,
+        pixelRatio: big ? 1 : "auto",
         style: [
           { selector: "node", style: {
             "background-color": "data(fill)", width: "data(size)", height: "data(size)",
-            "border-width": 3, "border-color": "data(border)", label: "data(label)",
+            "border-width": 3, "border-color": "data(border)", label: big ? "" : "data(label)",
             "font-size": 11, "text-valign": "bottom", "text-margin-y": 3, color: "#1d2430",
-            "text-wrap": "wrap", "text-max-width": 120, "min-zoomed-font-size": 6,
+            "text-wrap": big ? "none" : "wrap", "text-max-width": 120, "min-zoomed-font-size": 6,
           } },
           { selector: "node.ours", style: { shape: "round-rectangle", "border-style": "double", "border-width": 4 } },
           { selector: "edge", style: { width: 1.2, "curve-style": "bezier", "line-color": "#98a2b3", "target-arrow-shape": "none" } },
@@ -129,15 +135,29 @@
           { selector: "edge.onpath", style: { "line-color": "#f2b705", width: 5, opacity: 1 } },
           { selector: "node.onpath", style: { "overlay-color": "#f2b705", "overlay-opacity": 0.35, "overlay-padding": 6 } },
           { selector: "node:selected", style: { "overlay-color": "#1f5fbf", "overlay-opacity": 0.25, "overlay-padding": 6 } },
+          { selector: "node.lbl", style: { label: "data(label)" } },
           { selector: ".hidden", style: { display: "none" } },
         ],
-        layout: { name: "preset", fit: true, padding: 20 },
+        layout: { name: "preset", fit: false },
       });
+      // On a large account, names are measured and drawn only once the
+      // reader zooms in far enough to read them.
+      if (big) {
+        let labelled = false;
+        cy.on("zoom", () => {
+          const want = cy.zoom() >= 0.45;
+          if (want !== labelled) {
+            labelled = want;
+            cy.batch(() => (want ? cy.nodes().addClass("lbl") : cy.nodes().removeClass("lbl")));
+          }
+        });
+      }
+      box.dataset.drawnMs = String(Math.round(performance.now()));
       // Our people sit in a row above the customer's org chart.
       function placeOurs() {
         const them = cy.nodes(".them");
         if (!them.length) return;
-        const bb = them.boundingBox();
+        const bb = them.boundingBox({ includeLabels: false });
         const ours = cy.nodes(".ours");
         const step = bb.w / Math.max(1, ours.length);
         ours.forEach((n, k) => n.position({ x: bb.x1 + step * (k + 0.5), y: bb.y1 - 120 }));
@@ -145,6 +165,7 @@
 
       function applyToggles() {
         const ours = showOurs && showOurs.checked;
+        if (ours && later.length) cy.add(later.splice(0));
         cy.batch(() => {
           cy.nodes(".ours").forEach((n) => { if (ours || n.hasClass("onpath")) n.removeClass("hidden"); else n.addClass("hidden"); });
           cy.edges(".tie").forEach((e) => { if (ours || e.hasClass("onpath")) e.removeClass("hidden"); else e.addClass("hidden"); });

@@ -59,7 +59,11 @@ async function launch() {
 async function openMap(page, url) {
   await page.goto(url);
   await page.waitForSelector("#map[data-ready='1']", { timeout: 30000 });
-  return page.$eval("#map", (m) => ({ ready: Number(m.dataset.readyMs), rendered: Number(m.dataset.rendered), nodes: Number(m.dataset.nodes) }));
+  return page.$eval("#map", (m) => ({
+    ready: Number(m.dataset.readyMs), rendered: Number(m.dataset.rendered), nodes: Number(m.dataset.nodes),
+    fetched: Number(m.dataset.fetchedMs), drawn: Number(m.dataset.drawnMs),
+    dcl: Math.round(performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd),
+  }));
 }
 
 if (process.argv[2] === "--bench") {
@@ -72,6 +76,7 @@ if (process.argv[2] === "--bench") {
     // Interactive: a click on a node fills the panel.
     await clickNode(page, null);
     runs.push(r.ready);
+    console.log(`bench: run ${i + 1}: DOMContentLoaded ${r.dcl} ms, JSON ${r.fetched} ms, drawn ${r.drawn} ms, interactive ${r.ready} ms`);
     if (i === 0) console.log(`bench: ${r.rendered} stakeholders drawn`);
   }
   await page.screenshot({ path: join(out, "bench-map.png") });
@@ -127,7 +132,7 @@ try {
   const expected = json.nodes.filter((n) => !n.ours).length;
   const m = await openMap(page, `${base}/accounts/acc-hartmann`);
   assert.equal(m.rendered, expected, "rendered nodes match map.json");
-  assert.equal(await page.locator("#stakeholder-table tbody tr").count(), expected, "the table lists them too");
+  assert.equal(await page.locator("#stakeholder-table tbody tr").count(), Math.min(expected, 200), "the table lists them too");
   console.log(`e2e: map drew ${m.rendered} stakeholders, interactive after ${m.ready} ms`);
   await page.screenshot({ path: join(out, "e2e-map.png") });
 

@@ -134,6 +134,10 @@ async fn every_page_renders_the_demo_with_names() {
             "/people/nw-04",
             &["Rajesh Iyer", "Hartmann Maschinenbau AG", "Ties"],
         ),
+        (
+            "/accounts/acc-lumen?all=1",
+            &["Lumen Health Group", "stakeholder-table"],
+        ),
     ];
     for (uri, needles) in pages {
         let resp = get(&r, uri).await;

@@ -4,9 +4,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use askama::Template;
-use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::response::Html;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
 use renmai_graph::closeness::Tie;
 use renmai_graph::coverage::GroupKey;
 use renmai_graph::paths::WarmPath;
@@ -144,16 +145,38 @@ struct MapPage {
     index: String,
     coverage: String,
     rows: Vec<StakeholderRow>,
+    total: usize,
     alerts: Vec<super::Alert>,
 }
+
+#[derive(Deserialize)]
+pub struct MapQuery {
+    /// Any value lists every stakeholder in the table.
+    pub all: Option<String>,
+}
+
+/// Stakeholders listed in the map page's table unless `?all` asks for all:
+/// the most influential first; a 2,000-person table costs the browser more
+/// than the whole graph.
+const TABLE_ROWS: usize = 200;
 
 pub(super) async fn map_page(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Query(q): Query<MapQuery>,
 ) -> Result<Html<String>, AppError> {
     let (data, scores) = load(&state, &id).await?;
+    let all = q.all.is_some();
+    if !all && let Some(html) = MAP_HTML.get(&data.account.id, &scores) {
+        return Ok(Html(html.as_str().to_owned()));
+    }
+    let mut rows = stakeholder_rows(&data, &scores);
+    let total = rows.len();
+    if !all {
+        rows.truncate(TABLE_ROWS);
+    }
     let groups = scores.coverage.groups.len();
-    render(&MapPage {
+    let page = render(&MapPage {
         href: format!("/accounts/{}", enc(&id)),
         name: data.account.name.clone(),
         index: humanize::percent(scores.relationship_index),
@@ -162,9 +185,14 @@ pub(super) async fn map_page(
             groups - scores.coverage.gaps.len().min(groups),
             groups
         ),
-        rows: stakeholder_rows(&data, &scores),
+        rows,
+        total,
         alerts: super::alerts(&data, &scores),
-    })
+    })?;
+    if !all {
+        MAP_HTML.put(&data.account.id, &scores, Arc::new(page.0.clone()));
+    }
+    Ok(page)
 }
 
 /// A node of the map: a stakeholder or one of our people.
@@ -219,6 +247,10 @@ pub struct MapJson {
 
 const X_GAP: f64 = 70.0;
 const Y_GAP: f64 = 110.0;
+/// More reports-without-reports than this are laid out as a grid.
+const LEAF_WRAP: usize = 3;
+/// Row height of such a grid, in levels.
+const LEAF_ROW: f64 = 0.5;
 
 /// A tidy top-down tree layout over `reports_to`: leaves take consecutive
 /// slots, a manager sits over the middle of their reports. O(n).
@@ -243,19 +275,43 @@ fn tree_layout(data: &AccountData) -> Vec<(f64, f64)> {
     for c in &mut children {
         by_name(c);
     }
-    // Roots with reports first, so the org chart leads and loners trail.
-    roots.sort_by_key(|r| (children[*r].is_empty(), data.people[*r].name.clone()));
+    // People with no manager and no reports on record ("loners") go in a
+    // grid under the org chart rather than in one endless row.
+    let (mut roots, mut loners): (Vec<usize>, Vec<usize>) =
+        roots.into_iter().partition(|r| !children[*r].is_empty());
+    by_name(&mut roots);
+    by_name(&mut loners);
     let mut pos = vec![(f64::NAN, 0.0); n];
     let mut next_slot = 0.0;
     // Iterative post-order so deep chains cannot overflow the stack.
     for root in roots {
-        let mut stack = vec![(root, 0usize, false)];
+        let mut stack = vec![(root, 0.0f64, false)];
         while let Some((v, depth, done)) = stack.pop() {
             if !pos[v].0.is_nan() {
                 continue;
             }
-            if done || children[v].is_empty() {
-                let xs: Vec<f64> = children[v]
+            let kids = &children[v];
+            // Many reports without reports of their own: a compact grid
+            // under their manager instead of one very long row.
+            if !done {
+                let leaves: Vec<usize> = kids
+                    .iter()
+                    .copied()
+                    .filter(|c| children[*c].is_empty())
+                    .collect();
+                if leaves.len() > LEAF_WRAP {
+                    let cols = (leaves.len() as f64).sqrt().ceil() as usize;
+                    for (i, c) in leaves.iter().enumerate() {
+                        pos[*c] = (
+                            next_slot + (i % cols) as f64,
+                            depth + 1.0 + (i / cols) as f64 * LEAF_ROW,
+                        );
+                    }
+                    next_slot += cols as f64;
+                }
+            }
+            if done || kids.is_empty() {
+                let xs: Vec<f64> = kids
                     .iter()
                     .map(|c| pos[*c].0)
                     .filter(|x| !x.is_nan())
@@ -266,15 +322,27 @@ fn tree_layout(data: &AccountData) -> Vec<(f64, f64)> {
                 } else {
                     (xs[0] + xs[xs.len() - 1]) / 2.0
                 };
-                pos[v] = (x, depth as f64);
+                pos[v] = (x, depth);
             } else {
                 stack.push((v, depth, true));
-                for c in children[v].iter().rev() {
+                for c in kids.iter().rev() {
                     if pos[*c].0.is_nan() {
-                        stack.push((*c, depth + 1, false));
+                        stack.push((*c, depth + 1.0, false));
                     }
                 }
             }
+        }
+    }
+    if !loners.is_empty() {
+        let below = pos
+            .iter()
+            .filter(|p| !p.0.is_nan())
+            .map(|p| p.1)
+            .fold(-1.0, f64::max)
+            + 1.5;
+        let cols = ((loners.len() as f64 * 3.0).sqrt().ceil() as usize).max(10);
+        for (i, v) in loners.into_iter().enumerate() {
+            pos[v] = ((i % cols) as f64, below + (i / cols) as f64 * LEAF_ROW);
         }
     }
     pos.into_iter()
@@ -282,12 +350,41 @@ fn tree_layout(data: &AccountData) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// Serialized map data, kept while the account's scores stay the same.
+static MAP_JSON: LazyLock<super::ViewCache<Vec<u8>>> = LazyLock::new(Default::default);
+/// Rendered map pages, likewise (they derive from the same scores alone).
+static MAP_HTML: LazyLock<super::ViewCache<String>> = LazyLock::new(Default::default);
+
 pub(super) async fn map_json(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<MapJson>, AppError> {
+) -> Result<Response, AppError> {
     let (data, scores) = load(&state, &id).await?;
-    Ok(Json(build_map(&data, &scores, now_to_the_minute())))
+    let body = match MAP_JSON.get(&data.account.id, &scores) {
+        Some(b) => b,
+        None => {
+            let map = build_map(&data, &scores, scores.as_of);
+            let b = Arc::new(
+                serde_json::to_vec(&map).map_err(|e| AppError::Internal(format!("map: {e}")))?,
+            );
+            MAP_JSON.put(&data.account.id, &scores, b.clone());
+            b
+        }
+    };
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        Bytes::from_owner(ArcBytes(body)),
+    )
+        .into_response())
+}
+
+/// Lets a cached body be sent without copying it.
+struct ArcBytes(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for ArcBytes {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_slice()
+    }
 }
 
 fn build_map(data: &AccountData, s: &AccountScores, now: Timestamp) -> MapJson {
@@ -370,10 +467,11 @@ fn build_map(data: &AccountData, s: &AccountScores, now: Timestamp) -> MapJson {
         });
     }
     let mut edges = Vec::new();
+    let theirs: std::collections::HashSet<&PersonId> = data.people.iter().map(|p| &p.id).collect();
     for p in &data.people {
         if let Some(m) = &p.reports_to
             && m != &p.id
-            && data.people.iter().any(|q| &q.id == m)
+            && theirs.contains(m)
         {
             edges.push(MapEdge {
                 source: m.to_string(),

@@ -654,7 +654,7 @@ async fn coach(
     let now = now_to_the_minute();
     let seller = q.seller.filter(|s| !s.is_empty());
     let team = q.team.filter(|s| !s.is_empty());
-    let mut rows = Vec::new();
+    let mut cores = Vec::new();
     // Our people and their departments, over every account we cover.
     let mut ours: HashMap<String, (String, Option<String>)> = HashMap::new();
     for a in state.store().accounts().await? {
@@ -686,6 +686,11 @@ async fn coach(
             ours.entry(id.clone())
                 .or_insert_with(|| (name.clone(), dept.clone()));
         }
+        cores.push(core);
+    }
+    // Filter and rank by reference; only the rows shown are copied.
+    let mut rows: Vec<&CoachRow> = Vec::new();
+    for core in &cores {
         for (row, involved, row_team) in &core.rows {
             if let Some(s) = &seller
                 && !involved.iter().any(|p| p == s)
@@ -699,12 +704,13 @@ async fn coach(
             {
                 continue;
             }
-            rows.push(row.clone());
+            rows.push(row);
         }
     }
     rows.sort_by(|a, b| b.score_value.total_cmp(&a.score_value));
     let total = rows.len();
     rows.truncate(COACH_LIMIT);
+    let rows: Vec<CoachRow> = rows.into_iter().cloned().collect();
     let mut sellers: Vec<Choice> = ours
         .iter()
         .map(|(id, (name, _))| Choice {

@@ -521,7 +521,7 @@ async fn stakeholder(
         reports_to: p
             .reports_to
             .as_ref()
-            .filter(|m| data.people.iter().any(|x| &x.id == *m))
+            .filter(|m| s.stakeholders.iter().any(|x| &x.person == *m))
             .map(|m| names.link(m)),
         reports,
         influence_lines,
