@@ -59,6 +59,13 @@ pub fn next_approaches(
             let path = path.clone().expect("reach > 0 implies a path");
             let role = p.role.map_or("no buying role", |r| r.label());
             let connector = path.connector().clone();
+            let name_of = |id: &PersonId| {
+                data.people
+                    .iter()
+                    .chain(&data.our_people)
+                    .find(|x| &x.id == id)
+                    .map_or_else(|| id.to_string(), |x| x.name.clone())
+            };
             let why = format!(
                 "{name} ({role}, level {lvl}) carries influence {inf:.2} in the account; we are at {c:.2} against a target of {t:.2}; \
                  {seller} can reach them through {hops} hop(s) at strength {reach:.2}{via}",
@@ -67,10 +74,10 @@ pub fn next_approaches(
                 inf = inf.influence,
                 c = o.closeness,
                 t = cfg.target_closeness,
-                seller = path.seller,
+                seller = name_of(&path.seller),
                 hops = path.hops.len(),
                 via = if path.hops.len() > 1 {
-                    format!(", introduced by {connector}")
+                    format!(", introduced by {}", name_of(&connector))
                 } else {
                     String::new()
                 },

@@ -330,6 +330,8 @@ pub struct PathGraph {
     pub graph: CostGraph,
     /// Node ids: 0 is the virtual source, then the team sellers, then the stakeholders.
     nodes: Vec<Option<PersonId>>,
+    /// People's names by node, for the hop texts people read.
+    labels: Vec<String>,
     seller_roles: Vec<Option<TeamRole>>,
     sellers: usize,
     index: HashMap<PersonId, u32>,
@@ -465,9 +467,25 @@ impl PathGraph {
             .map(|(&(u, v), &(s, _))| (u, v, strength_cost(s)))
             .collect();
         edges.sort_by_key(|&(u, v, _)| (u, v));
+        let names: HashMap<&PersonId, &str> = data
+            .people
+            .iter()
+            .chain(&data.our_people)
+            .map(|p| (&p.id, p.name.as_str()))
+            .collect();
+        let labels = nodes
+            .iter()
+            .map(|n| match n {
+                Some(id) => names
+                    .get(id)
+                    .map_or_else(|| id.to_string(), |s| (*s).to_owned()),
+                None => String::new(),
+            })
+            .collect();
         PathGraph {
             graph: CostGraph::from_edges(nodes.len(), &edges),
             nodes,
+            labels,
             seller_roles,
             sellers,
             index,
@@ -496,6 +514,8 @@ impl PathGraph {
             .map(|w| {
                 let (s, reason) = self.reasons[&(w[0], w[1])].clone();
                 let (a, b) = (name(w[0]), name(w[1]));
+                let (a_id, b_id) = (a, b);
+                let (a, b) = (&self.labels[w[0] as usize], &self.labels[w[1] as usize]);
                 let text = match &reason {
                     HopReason::Tie {
                         closeness,
@@ -535,8 +555,8 @@ impl PathGraph {
                     ),
                 };
                 Hop {
-                    from: a,
-                    to: b,
+                    from: a_id,
+                    to: b_id,
                     strength: s,
                     reason,
                     text,
