@@ -296,3 +296,19 @@ async fn what_if_the_only_seller_leaves() {
     assert_eq!(s, 400);
     assert!(body.contains("neither a stakeholder"), "{body}");
 }
+
+#[tokio::test]
+async fn coach_view_filters_by_region_and_tier() {
+    let (t, _engine) = demo().await;
+    let (s, _, all) = get(t.router(), "/coach").await;
+    assert_eq!(s, 200);
+    assert!(all.contains("Hartmann Maschinenbau AG") && all.contains("Lumen Health Group"));
+    let (s, _, apac) = get(t.router(), "/coach?region=APAC").await;
+    assert_eq!(s, 200);
+    assert!(apac.contains("Hartmann Precision"), "{apac}");
+    assert!(!apac.contains(">Lumen Health Group<") && !apac.contains(">Hartmann Maschinenbau AG<"));
+    let (_, _, key) = get(t.router(), "/coach?tier=Key").await;
+    assert!(key.contains(">Hartmann Maschinenbau AG<"));
+    assert!(!key.contains(">Lumen Health Group<") && !key.contains(">Meridian Bank<"));
+    assert!(key.contains(r#"<option value="Key" selected>"#));
+}

@@ -515,6 +515,10 @@ pub struct CoachQuery {
     pub seller: Option<String>,
     /// A department of our company ("team"): suggestions for its people.
     pub team: Option<String>,
+    /// Only accounts of this region.
+    pub region: Option<String>,
+    /// Only accounts of this tier.
+    pub tier: Option<String>,
 }
 
 #[derive(Clone)]
@@ -545,6 +549,8 @@ struct CoachPage {
     rows: Vec<CoachRow>,
     sellers: Vec<Choice>,
     teams: Vec<Choice>,
+    regions: Vec<Choice>,
+    tiers: Vec<Choice>,
     filtered: bool,
     total: usize,
 }
@@ -654,10 +660,30 @@ async fn coach(
     let now = now_to_the_minute();
     let seller = q.seller.filter(|s| !s.is_empty());
     let team = q.team.filter(|s| !s.is_empty());
+    let region = q.region.filter(|s| !s.is_empty());
+    let tier = q.tier.filter(|s| !s.is_empty());
     let mut cores = Vec::new();
     // Our people and their departments, over every account we cover.
     let mut ours: HashMap<String, (String, Option<String>)> = HashMap::new();
-    for a in state.store().accounts().await? {
+    let accounts = state.store().accounts().await?;
+    let choices = |values: Vec<&Option<String>>, picked: &Option<String>| -> Vec<Choice> {
+        let mut v: Vec<String> = values.into_iter().flatten().cloned().collect();
+        v.sort();
+        v.dedup();
+        v.into_iter()
+            .map(|x| Choice {
+                selected: picked.as_deref() == Some(x.as_str()),
+                label: x.clone(),
+                value: x,
+            })
+            .collect()
+    };
+    let regions = choices(accounts.iter().map(|a| &a.region).collect(), &region);
+    let tiers = choices(accounts.iter().map(|a| &a.tier).collect(), &tier);
+    for a in accounts {
+        if region.is_some() && a.region != region || tier.is_some() && a.tier != tier {
+            continue;
+        }
         let Some(scores) = engine.scores(&a.id, None).await? else {
             continue;
         };
@@ -735,7 +761,9 @@ async fn coach(
         rows,
         sellers,
         teams,
-        filtered: seller.is_some() || team.is_some(),
+        regions,
+        tiers,
+        filtered: seller.is_some() || team.is_some() || region.is_some() || tier.is_some(),
         total,
     })
 }
