@@ -80,7 +80,40 @@ async fn index_without_data_says_how_to_start() {
 #[tokio::test]
 async fn api_lists_accounts_as_json() {
     let t = loaded().await;
-    let (status, ctype, body) = get(t.router(), "/api/v1/accounts").await;
+    // The API needs a bearer token (tests/it/api.rs covers the auth rules).
+    let (status, _, _) = get(t.router(), "/api/v1/accounts").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let token = renmai::auth::generate_token();
+    renmai::store::Store::save_token(
+        t.store.as_ref(),
+        "t",
+        renmai::auth::TokenScope::Read,
+        &renmai::auth::hash_token(&token),
+        false,
+    )
+    .await
+    .unwrap();
+    let resp = t
+        .router()
+        .oneshot(
+            Request::get("/api/v1/accounts")
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = resp.status();
+    let ctype = resp.headers()["content-type"].to_str().unwrap().to_owned();
+    let body = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
     assert_eq!(status, StatusCode::OK);
     assert!(ctype.starts_with("application/json"), "{ctype}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
