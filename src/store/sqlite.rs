@@ -272,6 +272,10 @@ impl SqliteStore {
                 | OpenFlags::SQLITE_OPEN_URI,
         )?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Readers serve point lookups (enrichment) under load: a page cache
+        // like the writer's and memory-mapped reads save a pread per page.
+        conn.pragma_update(None, "cache_size", -64_000)?;
+        conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
         Ok(conn)
     }
 

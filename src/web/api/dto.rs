@@ -125,7 +125,7 @@ pub struct HopOut {
     pub strength: f64,
     /// The kind of link (tie, reports_to, influence, knows, shared interactions) and its figures.
     #[schema(value_type = Object)]
-    pub reason: serde_json::Value,
+    pub reason: renmai_graph::paths::HopReason,
     pub text: String,
 }
 
@@ -156,7 +156,7 @@ fn hop(h: &Hop) -> HopOut {
         from: h.from.to_string(),
         to: h.to.to_string(),
         strength: h.strength,
-        reason: serde_json::to_value(&h.reason).unwrap_or_default(),
+        reason: h.reason.clone(),
         text: h.text.clone(),
     }
 }
@@ -181,7 +181,7 @@ pub struct EvidenceOut {
     /// The full explanation: interactions by kind, trend, the assessment
     /// used, and what it takes to reach the next level.
     #[schema(value_type = Object)]
-    pub detail: serde_json::Value,
+    pub detail: TieExplanation,
 }
 
 impl EvidenceOut {
@@ -195,7 +195,7 @@ impl EvidenceOut {
             assessed_part: e.assessed_part,
             first_contact: e.first_contact.map(|t| t.to_rfc3339()),
             last_contact: e.last_contact.map(|t| t.to_rfc3339()),
-            detail: serde_json::to_value(e).unwrap_or_default(),
+            detail: e.clone(),
         }
     }
 }
@@ -321,13 +321,13 @@ pub struct CoverageOut {
     pub status: CoverageStatusOut,
     /// Groups (buying role, department, level) without a familiar stakeholder.
     #[schema(value_type = Vec<Object>)]
-    pub gaps: serde_json::Value,
+    pub gaps: Vec<renmai_graph::coverage::GroupKey>,
     /// People whose departure cuts our warm paths to an economic buyer, and
     /// the one seller or stakeholder carrying the account.
     pub single_points_of_failure: Vec<SinglePointOut>,
     /// The whole report: groups, cold ties, detractors, missing roles, path dependencies.
     #[schema(value_type = Object)]
-    pub report: serde_json::Value,
+    pub report: CoverageReport,
 }
 
 /// Someone the account depends on.

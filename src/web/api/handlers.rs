@@ -314,9 +314,9 @@ pub async fn account_coverage(
         account: id.to_string(),
         as_of: scores.as_of.to_rfc3339(),
         status: CoverageStatusOut::new(&data.account.name, &scores),
-        gaps: serde_json::to_value(&c.gaps).unwrap_or_default(),
+        gaps: c.gaps.clone(),
         single_points_of_failure: spof,
-        report: serde_json::to_value(c).unwrap_or_default(),
+        report: c.clone(),
     }))
 }
 
