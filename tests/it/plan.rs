@@ -312,3 +312,173 @@ async fn coach_view_filters_by_region_and_tier() {
     assert!(!key.contains(">Lumen Health Group<") && !key.contains(">Meridian Bank<"));
     assert!(key.contains(r#"<option value="Key" selected>"#));
 }
+
+async fn call(
+    router: axum::Router,
+    method: &str,
+    uri: &str,
+    token: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let mut req = axum::http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("authorization", format!("Bearer {token}"));
+    let body = match body {
+        Some(v) => {
+            req = req.header("content-type", "application/json");
+            axum::body::Body::from(v.to_string())
+        }
+        None => axum::body::Body::empty(),
+    };
+    let resp = router.oneshot(req.body(body).unwrap()).await.unwrap();
+    let status = resp.status().as_u16();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn plans_through_the_api() {
+    use renmai::auth::{TokenScope, generate_token, hash_token};
+    let (t, _engine) = demo().await;
+    let (read, write) = (generate_token(), generate_token());
+    t.store
+        .save_token("r", TokenScope::Read, &hash_token(&read), false)
+        .await
+        .unwrap();
+    t.store
+        .save_token("w", TokenScope::Write, &hash_token(&write), false)
+        .await
+        .unwrap();
+
+    let (s, plan) = call(
+        t.router(),
+        "GET",
+        "/api/v1/accounts/acc-hartmann/plan",
+        &read,
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let actions = plan["plan"]["actions"].as_array().unwrap();
+    let mt = actions
+        .iter()
+        .find(|a| a["kind"] == "multi_thread")
+        .expect("multi-thread action");
+    let action_id = mt["id"].as_str().unwrap().to_owned();
+    assert!(plan["history"].as_array().unwrap().is_empty());
+
+    // Read tokens cannot write.
+    let (s, p) = call(
+        t.router(),
+        "POST",
+        "/api/v1/accounts/acc-hartmann/plan/snapshots",
+        &read,
+        None,
+    )
+    .await;
+    assert_eq!(s, 403, "{p}");
+
+    let (s, snap) = call(
+        t.router(),
+        "POST",
+        "/api/v1/accounts/acc-hartmann/plan/snapshots",
+        &write,
+        None,
+    )
+    .await;
+    assert_eq!(s, 201, "{snap}");
+    assert!(snap["relationship_index"].as_f64().unwrap() > 0.0);
+
+    let uri = format!("/api/v1/accounts/acc-hartmann/plan/actions/{action_id}");
+    let (s, a) = call(
+        t.router(),
+        "PUT",
+        &uri,
+        &write,
+        Some(serde_json::json!({"status": "done"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{a}");
+    assert_eq!(a["status"], "done");
+    let (s, p) = call(
+        t.router(),
+        "PUT",
+        &uri,
+        &write,
+        Some(serde_json::json!({"status": "finished"})),
+    )
+    .await;
+    assert_eq!(s, 422);
+    assert_eq!(p["field"], "status");
+    let (s, _) = call(
+        t.router(),
+        "PUT",
+        "/api/v1/accounts/acc-hartmann/plan/actions/nope",
+        &write,
+        Some(serde_json::json!({})),
+    )
+    .await;
+    assert_eq!(s, 404);
+
+    let obj = serde_json::json!({"text": "He Tao trusted by summer", "person": "hm-004", "target_level": "trusted", "due": "2027-06-30"});
+    let (s, o) = call(
+        t.router(),
+        "PUT",
+        "/api/v1/accounts/acc-hartmann/plan/objectives/he-tao",
+        &write,
+        Some(obj),
+    )
+    .await;
+    assert_eq!(s, 200, "{o}");
+    let bad = serde_json::json!({"text": "x", "target_level": "bestie", "due": "2027-06-30"});
+    let (s, p) = call(
+        t.router(),
+        "PUT",
+        "/api/v1/accounts/acc-hartmann/plan/objectives/x",
+        &write,
+        Some(bad),
+    )
+    .await;
+    assert_eq!(s, 422);
+    assert_eq!(p["field"], "target_level");
+
+    let (_, plan) = call(
+        t.router(),
+        "GET",
+        "/api/v1/accounts/acc-hartmann/plan",
+        &read,
+        None,
+    )
+    .await;
+    assert_eq!(plan["history"].as_array().unwrap().len(), 1);
+    assert_eq!(plan["plan"]["objectives"][0]["objective"]["id"], "he-tao");
+    let done = plan["plan"]["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == action_id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(done["status"], "done");
+
+    let (s, _) = call(t.router(), "GET", "/api/v1/accounts/nope/plan", &read, None).await;
+    assert_eq!(s, 404);
+    let (_, doc) = call(t.router(), "GET", "/api/v1/openapi.json", &read, None).await;
+    for path in [
+        "/accounts/{id}/plan",
+        "/accounts/{id}/plan/snapshots",
+        "/accounts/{id}/plan/objectives/{objective}",
+        "/accounts/{id}/plan/actions/{action}",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} is not in the OpenAPI document"
+        );
+    }
+}

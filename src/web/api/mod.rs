@@ -9,6 +9,7 @@
 pub mod dto;
 pub mod extract;
 pub mod handlers;
+pub mod plans;
 
 use std::sync::Arc;
 
@@ -83,6 +84,7 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(handlers::account_next_approaches))
         .routes(routes!(handlers::account_paths))
         .routes(routes!(handlers::get_person))
+        .routes(routes!(plans::get_plan))
         .layer(axum::middleware::from_fn(etag));
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(reads)
@@ -90,6 +92,9 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(handlers::log_interaction))
         .routes(routes!(handlers::log_interactions_batch))
         .routes(routes!(handlers::record_assessment))
+        .routes(routes!(plans::save_snapshot))
+        .routes(routes!(plans::put_objective))
+        .routes(routes!(plans::put_action))
         .routes(routes!(handlers::openapi_json))
         .split_for_parts();
     (router, doc)
