@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use renmai_graph::plan::{AccountPlan, ActionStatus};
@@ -21,6 +21,14 @@ use crate::plan::{
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/accounts/{id}/plan", get(plan_page))
+        .route(
+            "/accounts/{id}/plan/actions/{action}",
+            axum::routing::post(decide_action),
+        )
+        .route(
+            "/accounts/{id}/plan/snapshots",
+            axum::routing::post(save_snapshot),
+        )
         .route("/accounts/{id}/plan/history", get(history_page))
         .route("/accounts/{id}/plan/print", get(print))
         .route("/accounts/{id}/plan.md", get(plan_md))
@@ -116,6 +124,7 @@ struct PlanPage {
     changes: Vec<String>,
     snapshots: usize,
     people: Vec<(String, String)>,
+    csrf: String,
     without: String,
     what_if_name: String,
     what_if: Vec<String>,
@@ -132,7 +141,9 @@ async fn plan_page(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<AsOf>,
-) -> Result<Html<String>, AppError> {
+    headers: axum::http::HeaderMap,
+) -> Result<Response, AppError> {
+    let (csrf, cookie) = crate::web::pages::form_token(&headers);
     let (data, plan, snapshots) = load(&state, &id, &q).await?;
     let names = Names::of(&data);
     let without = q.without.as_deref().filter(|s| !s.is_empty());
@@ -284,6 +295,7 @@ async fn plan_page(
             .unwrap_or_default(),
         snapshots: snapshots.len(),
         people,
+        csrf,
         without: without.unwrap_or_default().to_owned(),
         what_if_name: what_if
             .as_ref()
@@ -294,9 +306,102 @@ async fn plan_page(
             .map(|w| what_if_lines(w, &names))
             .unwrap_or_default(),
     };
-    page.render()
-        .map(Html)
-        .map_err(|e| AppError::Internal(format!("template: {e}")))
+    let html = page
+        .render()
+        .map_err(|e| AppError::Internal(format!("template: {e}")))?;
+    let mut resp = Html(html).into_response();
+    if let Some(c) = cookie {
+        resp.headers_mut().insert(
+            header::SET_COOKIE,
+            c.parse().map_err(|_| AppError::Internal("cookie".into()))?,
+        );
+    }
+    Ok(resp)
+}
+
+/// A form's fields, URL-encoded.
+fn form_fields(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
+    serde_urlencoded::from_bytes(body)
+        .map_err(|e| AppError::BadRequest(format!("the form body is not URL-encoded: {e}")))
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn back_to(path: String) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, path)]).into_response()
+}
+
+/// Accept, close or dismiss an action from the plan page (CSRF-protected).
+async fn decide_action(
+    State(state): State<AppState>,
+    Path((id, action)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    let fields = form_fields(&body)?;
+    if let Err(why) =
+        crate::web::pages::csrf::check(&headers, field(&fields, crate::web::pages::csrf::FIELD))
+    {
+        return Ok(crate::web::pages::forbidden(why));
+    }
+    let account = parse_account(&id)?;
+    let status = match field(&fields, "status") {
+        Some("accepted") => ActionStatus::Accepted,
+        Some("done") => ActionStatus::Done,
+        Some("dismissed") => ActionStatus::Dismissed,
+        other => {
+            return Err(AppError::Unprocessable {
+                detail: format!("status: expected accepted, done or dismissed, got {other:?}"),
+                field: Some("status".into()),
+            });
+        }
+    };
+    let (_, plan) = state
+        .engine
+        .plan(&account, None)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no customer account with id {account}")))?;
+    let mut a = plan
+        .actions
+        .into_iter()
+        .find(|a| a.id == action)
+        .ok_or_else(|| {
+            AppError::NotFound(format!("the plan of {account} has no action {action:?}"))
+        })?;
+    a.status = status;
+    state
+        .store()
+        .save_plan_item(&account, crate::store::PlanItem::Action(a))
+        .await?;
+    Ok(back_to(format!("/accounts/{}/plan#actions", account)))
+}
+
+/// Save a dated snapshot from the plan page (CSRF-protected).
+async fn save_snapshot(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    let fields = form_fields(&body)?;
+    if let Err(why) =
+        crate::web::pages::csrf::check(&headers, field(&fields, crate::web::pages::csrf::FIELD))
+    {
+        return Ok(crate::web::pages::forbidden(why));
+    }
+    let account = parse_account(&id)?;
+    let (_, plan) = state
+        .engine
+        .plan(&account, None)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no customer account with id {account}")))?;
+    state.store().save_snapshot(&plan).await?;
+    Ok(back_to(format!("/accounts/{}/plan/history", account)))
 }
 
 #[derive(Template)]

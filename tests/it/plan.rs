@@ -482,3 +482,98 @@ async fn plans_through_the_api() {
         );
     }
 }
+
+#[tokio::test]
+async fn actions_are_decided_and_snapshots_saved_from_the_plan_page() {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let (t, _engine) = demo().await;
+    let resp = t
+        .router()
+        .oneshot(
+            axum::http::Request::get("/accounts/acc-hartmann/plan")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let cookie = resp.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let body = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    let token = body
+        .split(r#"name="csrf" value=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let action = body
+        .split(r#"data-action=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let post = |uri: String, form: String, with_cookie: bool| {
+        let mut req = axum::http::Request::post(uri)
+            .header("content-type", "application/x-www-form-urlencoded");
+        if with_cookie {
+            req = req.header("cookie", cookie.clone());
+        }
+        t.router()
+            .oneshot(req.body(axum::body::Body::from(form)).unwrap())
+    };
+    let uri = format!("/accounts/acc-hartmann/plan/actions/{action}");
+    let r = post(uri.clone(), format!("csrf={token}&status=done"), false)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "no cookie, no write");
+    let r = post(uri.clone(), "csrf=00&status=done".into(), true)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "a forged token");
+    let r = post(uri, format!("csrf={token}&status=done"), true)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let state = t.store.plan_state(&org("acc-hartmann")).await.unwrap();
+    assert_eq!(state.actions.len(), 1);
+    assert_eq!(state.actions[0].id, action);
+    assert_eq!(
+        state.actions[0].status,
+        renmai_graph::plan::ActionStatus::Done
+    );
+
+    let r = post(
+        "/accounts/acc-hartmann/plan/snapshots".into(),
+        format!("csrf={token}"),
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"],
+        "/accounts/acc-hartmann/plan/history"
+    );
+    assert_eq!(
+        t.store.snapshots(&org("acc-hartmann")).await.unwrap().len(),
+        1
+    );
+}

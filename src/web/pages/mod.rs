@@ -8,7 +8,7 @@
 //! rendered here from the scores' structured fields with names.
 
 mod account;
-mod csrf;
+pub(crate) mod csrf;
 mod person;
 
 use std::collections::HashMap;
@@ -49,7 +49,7 @@ fn render(t: &impl Template) -> Result<Html<String>, AppError> {
 }
 
 /// A 403 in the same problem+json shape as every other error.
-fn forbidden(detail: String) -> Response {
+pub(crate) fn forbidden(detail: String) -> Response {
     let body = Problem {
         kind: "about:blank".into(),
         title: "Forbidden".into(),
