@@ -139,25 +139,8 @@ pub fn markdown(
         );
     }
     let _ = writeln!(m, "\n## Risks\n");
-    if let Some(s) = &plan.single_threaded_seller {
-        let _ = writeln!(
-            m,
-            "- **Single-threaded**: {} holds every strong tie.",
-            names.get(s)
-        );
-    }
-    for g in &plan.gaps {
-        let _ = writeln!(m, "- **Gap**: nobody familiar in {}.", group_label(g));
-    }
-    for c in &plan.cold {
-        let _ = writeln!(m, "- **Going cold**: {}.", names.get(c));
-    }
-    for p in &plan.single_points_of_failure {
-        let _ = writeln!(
-            m,
-            "- **Single point of failure**: every warm path to an economic buyer runs through {}.",
-            names.get(p)
-        );
+    for r in risk_lines(plan, names) {
+        let _ = writeln!(m, "- {r}");
     }
     let _ = writeln!(m, "\n## Actions\n");
     let _ = writeln!(
@@ -471,13 +454,8 @@ pub struct PrintablePlan {
     pub edges: Vec<MapEdge>,
 }
 
-/// The printable HTML page (A4) of a plan and its history.
-pub fn printable(
-    plan: &AccountPlan,
-    data: &AccountData,
-    names: &Names,
-    snapshots: &[AccountPlan],
-) -> Result<String, askama::Error> {
+/// The plan's structural risks in words, for pages and documents.
+pub fn risk_lines(plan: &AccountPlan, names: &Names) -> Vec<String> {
     let mut risks = Vec::new();
     if let Some(s) = &plan.single_threaded_seller {
         risks.push(format!(
@@ -497,10 +475,21 @@ pub fn printable(
     );
     risks.extend(plan.single_points_of_failure.iter().map(|p| {
         format!(
-            "Single point of failure: every warm path to an economic buyer runs through {}.",
+            "If {} leaves, we lose every warm path to an economic buyer.",
             names.get(p)
         )
     }));
+    risks
+}
+
+/// The printable HTML page (A4) of a plan and its history.
+pub fn printable(
+    plan: &AccountPlan,
+    data: &AccountData,
+    names: &Names,
+    snapshots: &[AccountPlan],
+) -> Result<String, askama::Error> {
+    let risks = risk_lines(plan, names);
     let (map_width, map_height, nodes, edges) = static_map(data, plan);
     PrintablePlan {
         account_name: data.account.name.clone(),

@@ -14,8 +14,8 @@ use serde::Deserialize;
 use super::{AppError, AppState};
 use crate::humanize::percent;
 use crate::plan::{
-    HistoryPoint, Names, PlanDocument, changes, diff_lines, group_label, history, markdown,
-    printable, what_if_lines,
+    HistoryPoint, Names, PlanDocument, changes, diff_lines, history, markdown, printable,
+    what_if_lines,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -175,29 +175,7 @@ async fn plan_page(
         .map(|p| (p.id.to_string(), p.name.clone()))
         .collect();
     people.sort_by(|a, b| a.1.cmp(&b.1));
-    let mut risks = Vec::new();
-    if let Some(s) = &plan.single_threaded_seller {
-        risks.push(format!(
-            "Single-threaded: {} holds every strong tie.",
-            names.get(s)
-        ));
-    }
-    risks.extend(
-        plan.gaps
-            .iter()
-            .map(|g| format!("Gap: nobody familiar in {}.", group_label(g))),
-    );
-    risks.extend(
-        plan.cold
-            .iter()
-            .map(|c| format!("Going cold: {}.", names.get(c))),
-    );
-    risks.extend(plan.single_points_of_failure.iter().map(|p| {
-        format!(
-            "If {} leaves, we lose every warm path to an economic buyer.",
-            names.get(p)
-        )
-    }));
+    let risks = crate::plan::risk_lines(&plan, &names);
     let page = PlanPage {
         account_id: data.account.id.to_string(),
         account_name: data.account.name.clone(),

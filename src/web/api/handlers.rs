@@ -78,7 +78,7 @@ pub struct AsOfQuery {
     pub as_of: Option<String>,
 }
 
-fn parse_as_of(s: Option<&str>) -> Result<Option<Timestamp>, AppError> {
+pub(super) fn parse_as_of(s: Option<&str>) -> Result<Option<Timestamp>, AppError> {
     s.map(|s| {
         Timestamp::parse(s).map_err(|e| AppError::Unprocessable {
             detail: format!("parameter as_of: {e}"),
@@ -88,7 +88,7 @@ fn parse_as_of(s: Option<&str>) -> Result<Option<Timestamp>, AppError> {
     .transpose()
 }
 
-fn org_id(s: &str) -> Result<OrgId, AppError> {
+pub(super) fn org_id(s: &str) -> Result<OrgId, AppError> {
     OrgId::parse(s).map_err(|e| AppError::Unprocessable {
         detail: format!("path parameter id: {e}"),
         field: Some("id".into()),

@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::{ApiJson, ApiQuery, ReadAccess, WriteAccess};
-use super::handlers::{AsOfQuery, BodyErrors, CommonErrors, NotFound, NotModified};
+use super::handlers::{
+    AsOfQuery, BodyErrors, CommonErrors, NotFound, NotModified, org_id, parse_as_of,
+};
 use crate::plan::{HistoryPoint, changes, history};
 use crate::store::PlanItem;
 use crate::web::{AppError, AppState};
@@ -96,10 +98,6 @@ fn unprocessable(field: &str, detail: String) -> AppError {
     }
 }
 
-fn account_id(s: &str) -> Result<OrgId, AppError> {
-    OrgId::parse(s).map_err(|e| unprocessable("id", format!("path parameter id: {e}")))
-}
-
 fn date(field: &str, s: &str) -> Result<chrono::NaiveDate, AppError> {
     chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
         unprocessable(
@@ -107,15 +105,6 @@ fn date(field: &str, s: &str) -> Result<chrono::NaiveDate, AppError> {
             format!("field `{field}`: expected a date like 2026-06-30, got {s:?}"),
         )
     })
-}
-
-fn parse_as_of(q: &AsOfQuery) -> Result<Option<Timestamp>, AppError> {
-    q.as_of
-        .as_deref()
-        .map(|s| {
-            Timestamp::parse(s).map_err(|e| unprocessable("as_of", format!("parameter as_of: {e}")))
-        })
-        .transpose()
 }
 
 async fn plan_of(
@@ -140,8 +129,8 @@ pub async fn get_plan(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<AsOfQuery>,
 ) -> Result<Json<PlanOut>, AppError> {
-    let id = account_id(&id)?;
-    let (_, plan) = plan_of(&state, &id, parse_as_of(&q)?).await?;
+    let id = org_id(&id)?;
+    let (_, plan) = plan_of(&state, &id, parse_as_of(q.as_of.as_deref())?).await?;
     let snapshots = state.store().snapshots(&id).await?;
     Ok(Json(PlanOut {
         history: history(&snapshots)
@@ -163,8 +152,8 @@ pub async fn save_snapshot(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<AsOfQuery>,
 ) -> Result<Response, AppError> {
-    let id = account_id(&id)?;
-    let (_, plan) = plan_of(&state, &id, parse_as_of(&q)?).await?;
+    let id = org_id(&id)?;
+    let (_, plan) = plan_of(&state, &id, parse_as_of(q.as_of.as_deref())?).await?;
     state.store().save_snapshot(&plan).await?;
     let out = SnapshotOut {
         account: id.to_string(),
@@ -186,7 +175,7 @@ pub async fn put_objective(
     Path((id, objective)): Path<(String, String)>,
     body: ApiJson<ObjectiveIn>,
 ) -> Result<Json<Objective>, AppError> {
-    let id = account_id(&id)?;
+    let id = org_id(&id)?;
     let b = body.value;
     if objective.trim().is_empty() || objective.len() > 100 {
         return Err(unprocessable(
@@ -253,7 +242,7 @@ pub async fn put_action(
     Path((id, action)): Path<(String, String)>,
     body: ApiJson<ActionUpdateIn>,
 ) -> Result<Json<renmai_graph::plan::Action>, AppError> {
-    let id = account_id(&id)?;
+    let id = org_id(&id)?;
     let b = body.value;
     let (data, plan) = plan_of(&state, &id, None).await?;
     let mut a = plan
