@@ -10,7 +10,12 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 # Each section that starts something registers how to stop it; all of them
 # run at exit, whatever the outcome.
 cleanups=()
-cleanup() { for c in "${cleanups[@]}"; do eval "$c" || true; done; }
+summary=""
+cleanup() {
+  for c in "${cleanups[@]}"; do eval "$c" || true; done
+  # The last line: the Rust test totals, printed after every service stopped.
+  [ -n "$summary" ] && echo "$summary"
+}
 trap cleanup EXIT
 
 step "cargo fmt --check"
@@ -35,7 +40,11 @@ fi
 # ---- end of the Bolt section ----------------------------------------------------
 
 step "cargo test --workspace"
-cargo test --workspace --quiet
+test_log=$(mktemp)
+cleanups+=('rm -f "$test_log"')
+cargo test --workspace --quiet 2>&1 | tee "$test_log"
+passed=$(grep -o '[0-9]* passed' "$test_log" | awk '{s += $1} END {print s + 0}')
+failed=$(grep -o '[0-9]* failed' "$test_log" | awk '{s += $1} END {print s + 0}')
 
 # --- browser end-to-end test (pages) -------------------------------------
 # Real headless Chromium from Debian (no browser download), driven from Node
@@ -90,3 +99,5 @@ python3 -m schemathesis.cli run "http://127.0.0.1:$api_port/api/v1/openapi.json"
     --max-examples 25 --seed 1 --no-color
 kill "$api_pid" 2>/dev/null || true
 # ---- end API contract
+
+summary="renmai: $passed passed, $failed failed"
