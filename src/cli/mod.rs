@@ -196,7 +196,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { demo, .. } => {
             if demo {
                 load_demo(store.as_ref(), quiet, false).await?;
-                demo_token(store.as_ref()).await?;
+                demo_token(store.as_ref(), config.addr).await?;
             }
             serve(store, config).await
         }
@@ -272,7 +272,7 @@ async fn token(store: &dyn Store, cmd: TokenCommand) -> anyhow::Result<()> {
 
 /// `serve --demo` makes the README's first command give a usable API: a
 /// fresh read/write token named `demo` (replacing the last one) on stderr.
-async fn demo_token(store: &dyn Store) -> anyhow::Result<()> {
+async fn demo_token(store: &dyn Store, addr: SocketAddr) -> anyhow::Result<()> {
     let secret = crate::auth::generate_token();
     store
         .save_token(
@@ -283,7 +283,7 @@ async fn demo_token(store: &dyn Store) -> anyhow::Result<()> {
         )
         .await?;
     eprintln!("demo API token (read+write): {secret}");
-    eprintln!("  try: curl -H 'Authorization: Bearer {secret}' http://ADDR/api/v1/accounts");
+    eprintln!("  try: curl -H 'Authorization: Bearer {secret}' http://{addr}/api/v1/accounts");
     Ok(())
 }
 
