@@ -258,6 +258,15 @@ pub trait Store: Send + Sync {
         Err(unsupported("idempotency keys"))
     }
 
+    /// A value that changes when another process (or another connection
+    /// of this process) commits a write, read without waiting for a write
+    /// in progress; `None` when the store cannot tell. The engine polls it
+    /// to drop cached scores after `renmai import` into a served database,
+    /// and keeps slices for a short time only when it is `None`.
+    fn external_version(&self) -> Option<u64> {
+        None
+    }
+
     /// True when nothing has been stored yet.
     async fn is_empty(&self) -> Result<bool, StoreError> {
         let s = self.stats().await?;

@@ -112,7 +112,7 @@ async fn account_scores(
     let data = state.engine.account_data(id).await?.ok_or_else(not_found)?;
     let scores = state
         .engine
-        .scores(id, Some(as_of.unwrap_or_else(now_to_the_minute)))
+        .scores(id, as_of)
         .await?
         .ok_or_else(not_found)?;
     Ok((data, scores))
@@ -393,7 +393,7 @@ pub async fn account_paths(
             field: Some("k".into()),
         });
     }
-    let as_of = parse_as_of(q.as_of.as_deref())?.unwrap_or_else(now_to_the_minute);
+    let as_of = parse_as_of(q.as_of.as_deref())?.unwrap_or_else(|| state.engine.default_as_of());
     let data = state
         .engine
         .account_data(&id)
@@ -430,7 +430,7 @@ pub async fn get_person(
     ApiQuery(q): ApiQuery<AsOfQuery>,
 ) -> Result<Json<PersonDetail>, AppError> {
     let id = person_id(&id, "id")?;
-    let as_of = parse_as_of(q.as_of.as_deref())?.unwrap_or_else(now_to_the_minute);
+    let as_of = parse_as_of(q.as_of.as_deref())?.unwrap_or_else(|| state.engine.default_as_of());
     let rec = state
         .store()
         .person(&id)
@@ -488,7 +488,7 @@ pub async fn enrich(
             field: Some("records".into()),
         });
     }
-    let as_of = req.as_of.unwrap_or_else(now_to_the_minute);
+    let as_of = req.as_of.unwrap_or_else(|| state.engine.default_as_of());
     // Every way each record can be matched, flattened into one store call.
     let mut lookups = Vec::new();
     let mut plans: Vec<Result<Vec<(&'static str, usize)>, String>> = Vec::new();

@@ -400,6 +400,12 @@ struct IndexCore {
 
 static INDEX_CORES: LazyLock<ViewCache<IndexCore>> = LazyLock::new(ViewCache::default);
 
+/// The past points of each account's trend line, with the slice and the
+/// times they were computed for: they depend on neither the minute nor the
+/// scores, so a new minute's scores do not recompute six months of ties.
+type PastTrend = (Arc<AccountData>, Vec<Timestamp>, Arc<Vec<f64>>);
+static INDEX_TRENDS: LazyLock<Mutex<HashMap<OrgId, PastTrend>>> = LazyLock::new(Default::default);
+
 /// The relationship index as of past times. Influence does not depend on
 /// the as-of time, so only the ties are re-scored (no paths, betweenness or
 /// coverage): the trend costs a fraction of a full scoring per month.
@@ -421,13 +427,13 @@ fn trend_values(
             let ours = renmai_graph::closeness::our_closeness(data, &ties, cfg);
             renmai_graph::score::relationship_index(&ours, &influence)
         })
-        .chain(std::iter::once(scores.relationship_index))
         .collect()
 }
 
 async fn index(State(state): State<AppState>) -> Result<Html<String>, AppError> {
     let engine = &state.engine;
     let now = now_to_the_minute();
+    let times = trend_times(now);
     let mut accounts = Vec::new();
     for a in state.store().accounts().await? {
         let Some(scores) = engine.scores(&a.id, None).await? else {
@@ -439,13 +445,30 @@ async fn index(State(state): State<AppState>) -> Result<Html<String>, AppError> 
                 let Some(data) = engine.account_data(&a.id).await? else {
                     continue;
                 };
-                let cfg = engine.config().clone();
-                let (d, s) = (data.clone(), scores.clone());
-                let trend = tokio::task::spawn_blocking(move || {
-                    trend_values(&d, &s, &cfg, &trend_times(now))
-                })
-                .await
-                .map_err(|e| AppError::Internal(format!("trend: {e}")))?;
+                let cached = INDEX_TRENDS
+                    .lock()
+                    .expect("trends")
+                    .get(&a.id)
+                    .filter(|(d, t, _)| Arc::ptr_eq(d, &data) && *t == times)
+                    .map(|(_, _, v)| v.clone());
+                let past = match cached {
+                    Some(v) => v,
+                    None => {
+                        let cfg = engine.config().clone();
+                        let (d, s, t) = (data.clone(), scores.clone(), times.clone());
+                        let v = tokio::task::spawn_blocking(move || trend_values(&d, &s, &cfg, &t))
+                            .await
+                            .map_err(|e| AppError::Internal(format!("trend: {e}")))?;
+                        let v = Arc::new(v);
+                        INDEX_TRENDS
+                            .lock()
+                            .expect("trends")
+                            .insert(a.id.clone(), (data.clone(), times.clone(), v.clone()));
+                        v
+                    }
+                };
+                let mut trend = past.as_ref().clone();
+                trend.push(scores.relationship_index);
                 let core = Arc::new(IndexCore {
                     alerts: alerts(&data, &scores),
                     trend,
