@@ -5,6 +5,7 @@ mod api;
 #[cfg(feature = "neo4j")]
 mod conformance;
 mod crash;
+mod engine;
 mod helpers;
 mod import;
 mod pages;
