@@ -161,8 +161,11 @@ impl Caches {
 /// in; after an invalidation, callers start a new one rather than join a
 /// computation that may have read the data before the write.
 struct Flights<K, V> {
-    map: Mutex<HashMap<K, (u64, Arc<OnceCell<V>>)>>,
+    map: Mutex<HashMap<K, Flight<V>>>,
 }
+
+/// The epoch a computation started in, and where its result will be.
+type Flight<V> = (u64, Arc<OnceCell<V>>);
 
 impl<K: Hash + Eq + Clone, V> Flights<K, V> {
     fn new() -> Self {
