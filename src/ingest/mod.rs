@@ -10,6 +10,8 @@
 //! transaction, validated before anything is written, idempotent because
 //! every id is derived from the source's own keys.
 
+pub mod decode;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
