@@ -11,6 +11,7 @@
 //! every id is derived from the source's own keys.
 
 pub mod decode;
+pub mod resolve;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -153,6 +154,9 @@ pub struct ObservedOrg {
     /// E-mail domains the source ties to this organization (e.g. a
     /// company's website in a CRM export).
     pub domains: Vec<String>,
+    /// Our own company as a source names it (e.g. a CRM's users): resolved
+    /// to the stored organization marked as ours.
+    pub is_ours: bool,
     pub first_seen: SourcePos,
 }
 
@@ -356,6 +360,7 @@ impl Observations {
                     parent: None,
                     industry: None,
                     domains: Vec::new(),
+                    is_ours: false,
                     first_seen: at.clone(),
                 });
                 r

@@ -16,6 +16,7 @@ use crate::auth::{ApiToken, TokenScope};
 
 use crate::bundle::Bundle;
 use crate::import::ImportError;
+use crate::ingest::resolve::Directory;
 use crate::validate::SourceMap;
 
 #[derive(Debug, thiserror::Error)]
@@ -256,6 +257,16 @@ pub trait Store: Send + Sync {
         _response: StoredResponse,
     ) -> Result<(), StoreError> {
         Err(unsupported("idempotency keys"))
+    }
+
+    /// Every organization and person, without interactions: what identity
+    /// resolution matches new handles against (see `crate::ingest::resolve`).
+    async fn directory(&self) -> Result<Directory, StoreError> {
+        let b = self.export().await?;
+        Ok(Directory {
+            orgs: b.organizations,
+            people: b.people,
+        })
     }
 
     /// True when nothing has been stored yet.

@@ -22,6 +22,7 @@ use super::{
 use crate::auth::{ApiToken, TokenScope};
 use crate::bundle::Bundle;
 use crate::import::ImportError;
+use crate::ingest::resolve::Directory;
 use crate::validate::{self, ExistingOrg, ExistingPerson, ExistingRefs, SourceMap};
 use renmai_graph::plan::AccountPlan;
 
@@ -1230,6 +1231,24 @@ impl Store for SqliteStore {
 
     async fn export(&self) -> Result<Bundle, StoreError> {
         self.read(export_all).await
+    }
+
+    async fn directory(&self) -> Result<Directory, StoreError> {
+        self.read(|conn| {
+            let mut stmt =
+                conn.prepare(&format!("SELECT {ORG_COLS} FROM organizations ORDER BY id"))?;
+            let mut orgs = Vec::new();
+            for r in stmt.query_map([], org_from_row)? {
+                orgs.push(make_org(r?)?);
+            }
+            let people = load_people(
+                conn,
+                &format!("SELECT {PERSON_COLS} FROM people p ORDER BY p.id"),
+                &[],
+            )?;
+            Ok(Directory { orgs, people })
+        })
+        .await
     }
 
     async fn stats(&self) -> Result<Stats, StoreError> {
