@@ -16,7 +16,7 @@ use crate::auth::{ApiToken, TokenScope};
 
 use crate::bundle::Bundle;
 use crate::import::ImportError;
-use crate::ingest::resolve::Directory;
+use crate::ingest::resolve::{Directory, MergeCandidate};
 use crate::validate::SourceMap;
 
 #[derive(Debug, thiserror::Error)]
@@ -160,6 +160,28 @@ pub struct StoredResponse {
     pub body: String,
 }
 
+/// A possible duplicate waiting for a person's decision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReviewItem {
+    pub existing: PersonId,
+    pub new: PersonId,
+    pub confidence: f64,
+    pub reason: String,
+    pub found_at: Timestamp,
+}
+
+/// What a merge or split moved.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MergeReport {
+    pub emails: usize,
+    pub external_ids: usize,
+    /// Team, influence, assessment and deal-role lines.
+    pub lines: usize,
+    pub interactions: usize,
+    /// Interactions between just the two: after a merge, nobody else is left.
+    pub interactions_dropped: usize,
+}
+
 /// A place to keep renmai's data. Writes are idempotent upserts keyed by
 /// the records' own ids, applied all-or-nothing.
 #[async_trait]
@@ -267,6 +289,43 @@ pub trait Store: Send + Sync {
             orgs: b.organizations,
             people: b.people,
         })
+    }
+
+    /// Adds possible duplicates to the review list; pairs already listed
+    /// (in either order, decided or not) are left as they are. Returns how
+    /// many were new.
+    async fn save_review(&self, _candidates: Vec<MergeCandidate>) -> Result<usize, StoreError> {
+        Err(unsupported("the review list of possible duplicates"))
+    }
+
+    /// Undecided pairs whose people both still exist, most likely first.
+    async fn review(&self) -> Result<Vec<ReviewItem>, StoreError> {
+        Err(unsupported("the review list of possible duplicates"))
+    }
+
+    /// Decides a review pair as two different people. False when the pair
+    /// is not on the list.
+    async fn dismiss_review(&self, _a: &PersonId, _b: &PersonId) -> Result<bool, StoreError> {
+        Err(unsupported("the review list of possible duplicates"))
+    }
+
+    /// Merges `merged` into `survivor`: every reference moves, `merged` is
+    /// deleted, and what changed is kept so [`Store::split_people`] can undo it.
+    async fn merge_people(
+        &self,
+        _survivor: &PersonId,
+        _merged: &PersonId,
+    ) -> Result<MergeReport, StoreError> {
+        Err(unsupported("merging people"))
+    }
+
+    /// Undoes the latest merge of `merged` into `survivor`.
+    async fn split_people(
+        &self,
+        _survivor: &PersonId,
+        _merged: &PersonId,
+    ) -> Result<MergeReport, StoreError> {
+        Err(unsupported("splitting merged people"))
     }
 
     /// True when nothing has been stored yet.

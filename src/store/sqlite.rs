@@ -16,18 +16,20 @@ use rusqlite::{
 };
 
 use super::{
-    AccountSummary, Counts, ImportSummary, PersonLookup, PersonRecord, PlanItem, PlanState,
-    Progress, Stats, Store, StoreError, StoredResponse,
+    AccountSummary, Counts, ImportSummary, MergeReport, PersonLookup, PersonRecord, PlanItem,
+    PlanState, Progress, ReviewItem, Stats, Store, StoreError, StoredResponse,
 };
 use crate::auth::{ApiToken, TokenScope};
 use crate::bundle::Bundle;
 use crate::import::ImportError;
-use crate::ingest::resolve::Directory;
+use crate::ingest::resolve::{Directory, MergeCandidate};
 use crate::validate::{self, ExistingOrg, ExistingPerson, ExistingRefs, SourceMap};
 use renmai_graph::plan::AccountPlan;
 
 /// Versioned schema: entry `i` brings the schema from version `i` to `i + 1`.
 /// Never edit a released entry; append a new one.
+mod identity;
+
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE organizations (
@@ -189,6 +191,7 @@ CREATE TABLE idempotency_keys (
 CREATE INDEX people_name_nocase ON people(name COLLATE NOCASE);
 CREATE INDEX organizations_name_nocase ON organizations(name COLLATE NOCASE);
 "#,
+    identity::MIGRATION,
 ];
 
 /// Must stay the statement of migration 1, which it rebuilds after bulk loads.
@@ -1231,6 +1234,61 @@ impl Store for SqliteStore {
 
     async fn export(&self) -> Result<Bundle, StoreError> {
         self.read(export_all).await
+    }
+
+    async fn save_review(&self, candidates: Vec<MergeCandidate>) -> Result<usize, StoreError> {
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let n = identity::save_review(&tx, &candidates)?;
+            tx.commit()?;
+            Ok(n)
+        })
+        .await
+    }
+
+    async fn review(&self) -> Result<Vec<ReviewItem>, StoreError> {
+        self.read(identity::review).await
+    }
+
+    async fn dismiss_review(&self, a: &PersonId, b: &PersonId) -> Result<bool, StoreError> {
+        let (a, b) = (a.to_string(), b.to_string());
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let done = identity::dismiss(&tx, &a, &b)?;
+            tx.commit()?;
+            Ok(done)
+        })
+        .await
+    }
+
+    async fn merge_people(
+        &self,
+        survivor: &PersonId,
+        merged: &PersonId,
+    ) -> Result<MergeReport, StoreError> {
+        let (a, b) = (survivor.to_string(), merged.to_string());
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let r = identity::merge(&tx, &a, &b)?;
+            tx.commit()?;
+            Ok(r)
+        })
+        .await
+    }
+
+    async fn split_people(
+        &self,
+        survivor: &PersonId,
+        merged: &PersonId,
+    ) -> Result<MergeReport, StoreError> {
+        let (a, b) = (survivor.to_string(), merged.to_string());
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let r = identity::split(&tx, &a, &b)?;
+            tx.commit()?;
+            Ok(r)
+        })
+        .await
     }
 
     async fn directory(&self) -> Result<Directory, StoreError> {

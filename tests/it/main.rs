@@ -6,6 +6,7 @@ mod api;
 mod conformance;
 mod crash;
 mod helpers;
+mod identity;
 mod import;
 mod pages;
 mod plan;
