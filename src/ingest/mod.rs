@@ -11,6 +11,8 @@
 //! every id is derived from the source's own keys.
 
 pub mod decode;
+pub mod ics;
+pub mod mail;
 
 use std::collections::HashMap;
 use std::fmt;
