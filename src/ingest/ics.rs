@@ -790,7 +790,7 @@ fn has_dst(z: chrono_tz::Tz) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn fixture(name: &str) -> PathBuf {
