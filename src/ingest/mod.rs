@@ -12,6 +12,8 @@
 
 pub mod decode;
 pub mod resolve;
+pub mod ics;
+pub mod mail;
 
 use std::collections::HashMap;
 use std::fmt;
