@@ -9,8 +9,8 @@
 //! - Every row keeps the line its record starts on (a quoted cell may span
 //!   lines), so a skipped record names its file and line.
 //! - A row with more cells than the header is malformed (an unquoted
-//!   delimiter shifted its cells) unless the extra cells are empty; fewer
-//!   cells than the header are missing values. Rows whose cells are all
+//!   delimiter shifted its cells: taking them would put values in the wrong
+//!   fields); fewer cells than the header are missing values. Rows whose cells are all
 //!   empty are ignored.
 
 use std::path::Path;
@@ -35,7 +35,7 @@ pub struct Row {
     /// The 1-based line the record starts on.
     pub line: u32,
     cells: Vec<String>,
-    /// Set when the record has more non-empty cells than the header.
+    /// Set when the record has more cells than the header: how many more.
     pub extra_cells: Option<usize>,
 }
 
@@ -52,21 +52,23 @@ impl Col {
 impl Table {
     /// Reads, decodes and parses a CSV file whose first non-empty line is the header.
     pub fn read(path: &Path) -> Result<Table, IngestError> {
-        Self::read_with(path, None, |_| true)
+        Self::read_with(path, None, "", |_| true)
     }
 
     /// Reads a CSV file whose header is the first record `is_header` accepts
     /// (records before it are a preamble, e.g. LinkedIn's "Notes:").
-    /// `delimiter` overrides the sniffed one.
+    /// `delimiter` overrides the sniffed one; `expect` describes the header
+    /// in the error when none is found (e.g. `with "First Name"`).
     pub fn read_with(
         path: &Path,
         delimiter: Option<u8>,
+        expect: &str,
         is_header: impl Fn(&[String]) -> bool,
     ) -> Result<Table, IngestError> {
         let file = display_path(path);
         let bytes = std::fs::read(path).map_err(|e| IngestError::unreadable(&file, e))?;
         let text = decode::text(&file, &bytes)?;
-        Self::parse(file, &text, delimiter, is_header)
+        Self::parse(file, &text, delimiter, expect, is_header)
     }
 
     /// Parses decoded text; see [`Table::read_with`].
@@ -74,6 +76,7 @@ impl Table {
         file: Arc<str>,
         text: &str,
         delimiter: Option<u8>,
+        expect: &str,
         is_header: impl Fn(&[String]) -> bool,
     ) -> Result<Table, IngestError> {
         let delimiter = delimiter.unwrap_or_else(|| sniff_delimiter(text));
@@ -123,11 +126,7 @@ impl Table {
                     }
                 }
                 Some(h) => {
-                    let extra = cells
-                        .iter()
-                        .skip(h.len())
-                        .filter(|c| !c.trim().is_empty())
-                        .count();
+                    let extra = cells.len().saturating_sub(h.len());
                     rows.push(Row {
                         line,
                         cells,
@@ -139,7 +138,11 @@ impl Table {
         let Some(headers) = headers else {
             return Err(IngestError::unreadable(
                 &file,
-                "no header line found (is it empty, or not the expected export?)",
+                if expect.is_empty() {
+                    "it is empty: no header line".to_owned()
+                } else {
+                    format!("no header line {expect}: not the expected export")
+                },
             ));
         };
         Ok(Table {
@@ -231,8 +234,8 @@ impl Row {
     pub fn overflow_reason(&self, headers: usize) -> Option<String> {
         self.extra_cells.map(|n| {
             format!(
-                "{} cells where the header has {headers} ({n} extra non-empty): \
-                 an unquoted delimiter inside a value?",
+                "{} cells where the header has {headers}: an unquoted delimiter \
+                 inside a value? ({n} too many)",
                 self.cells.len()
             )
         })
@@ -461,7 +464,7 @@ mod tests {
     use super::*;
 
     fn table(text: &str) -> Table {
-        Table::parse(Arc::from("t.csv"), text, None, |_| true).unwrap()
+        Table::parse(Arc::from("t.csv"), text, None, "", |_| true).unwrap()
     }
 
     #[test]
