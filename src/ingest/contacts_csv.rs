@@ -186,9 +186,10 @@ pub fn read_google_csv(path: &Path, out: &mut Observations) -> Result<(), Ingest
             .map(str::to_owned)
     };
     each_row(&t, out, |r, pos, out| {
-        let name = r.get(&full).and_then(first_value).or_else(|| {
-            join_name(&[r.get(&first), r.get(&middle), r.get(&last)])
-        });
+        let name = r
+            .get(&full)
+            .and_then(first_value)
+            .or_else(|| join_name(&[r.get(&first), r.get(&middle), r.get(&last)]));
         let mut all = Vec::new();
         for c in &emails {
             for e in r.get(c).map(emails_in).unwrap_or_default() {
@@ -359,7 +360,8 @@ mod tests {
                 ),
                 (
                     9,
-                    "URL \"https://example.com/profile/x\" is not a LinkedIn profile URL".to_owned()
+                    "URL \"https://example.com/profile/x\" is not a LinkedIn profile URL"
+                        .to_owned()
                 ),
             ]
         );

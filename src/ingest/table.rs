@@ -380,7 +380,9 @@ pub fn is_scientific(s: &str) -> bool {
     let (mantissa, exp) = (&t[..e], &t[e + 1..]);
     let exp = exp.strip_prefix(['+', '-']).unwrap_or(exp);
     !mantissa.is_empty()
-        && mantissa.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && mantissa
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
         && mantissa.chars().any(|c| c.is_ascii_digit())
         && !exp.is_empty()
         && exp.chars().all(|c| c.is_ascii_digit())
@@ -509,10 +511,7 @@ mod tests {
             Some("2024-03-05T14:30:00Z".into())
         );
         assert_eq!(ts("3/5/2024"), Some("2024-03-05T00:00:00Z".into()));
-        assert_eq!(
-            ts("3/5/2024 2:30 PM"),
-            Some("2024-03-05T14:30:00Z".into())
-        );
+        assert_eq!(ts("3/5/2024 2:30 PM"), Some("2024-03-05T14:30:00Z".into()));
         for empty in ["", "0000-00-00", "1/1/1900", "N/A", " "] {
             assert_eq!(ts(empty), None, "{empty:?}");
         }

@@ -64,9 +64,10 @@ fn collect_cards(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for p in entries {
         if p.is_dir() {
             collect_cards(&p, files)?;
-        } else if p.extension().is_some_and(|x| {
-            x.eq_ignore_ascii_case("vcf") || x.eq_ignore_ascii_case("vcard")
-        }) {
+        } else if p
+            .extension()
+            .is_some_and(|x| x.eq_ignore_ascii_case("vcf") || x.eq_ignore_ascii_case("vcard"))
+        {
             files.push(p);
         }
     }
@@ -97,7 +98,10 @@ pub fn read_text(file: Arc<str>, text: &str, out: &mut Observations) -> Result<(
             line: card.line,
         };
         if !card.terminated {
-            out.skip(pos, "the card has no END:VCARD line (the file is cut short?)");
+            out.skip(
+                pos,
+                "the card has no END:VCARD line (the file is cut short?)",
+            );
             continue;
         }
         let normalized = decode_quoted_printable(card.text);
@@ -112,7 +116,9 @@ pub fn read_text(file: Arc<str>, text: &str, out: &mut Observations) -> Result<(
 
 fn describe(e: &Entry) -> String {
     match e {
-        Entry::InvalidLine(l) => format!("invalid line {:?}", l.chars().take(60).collect::<String>()),
+        Entry::InvalidLine(l) => {
+            format!("invalid line {:?}", l.chars().take(60).collect::<String>())
+        }
         Entry::UnterminatedComponent(c) => format!("unterminated {c}"),
         Entry::Eof => "empty card".into(),
         _ => "unexpected content".into(),
@@ -597,7 +603,10 @@ mod tests {
             "cannot read x.vcf: no BEGIN:VCARD line: this is not a vCard file"
         );
         let err = read_vcard(Path::new("/nonexistent/x.vcf"), &mut o).unwrap_err();
-        assert!(err.to_string().starts_with("cannot read /nonexistent/x.vcf: "));
+        assert!(
+            err.to_string()
+                .starts_with("cannot read /nonexistent/x.vcf: ")
+        );
     }
 
     #[test]
