@@ -10,10 +10,14 @@
 //! transaction, validated before anything is written, idempotent because
 //! every id is derived from the source's own keys.
 
+pub mod contacts_csv;
+pub mod crm;
 pub mod decode;
 pub mod resolve;
 pub mod ics;
 pub mod mail;
+pub mod table;
+pub mod vcard;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -156,11 +160,18 @@ pub struct ObservedOrg {
     /// E-mail domains the source ties to this organization (e.g. a
     /// company's website in a CRM export).
     pub domains: Vec<String>,
-    /// Our own company as a source names it (e.g. a CRM's users): resolved
-    /// to the stored organization marked as ours.
+    /// Our own company, not an account: set by sources that list our own
+    /// people (Salesforce's User.csv). The resolver maps such an org to the
+    /// configured own organization whatever its name (a CRM export rarely
+    /// names it, and then it is called [`OUR_COMPANY`]), and never creates
+    /// a second own organization from it.
     pub is_ours: bool,
     pub first_seen: SourcePos,
 }
+
+/// The name of the observed org that stands for our own company when the
+/// source does not name it (see [`ObservedOrg::is_ours`]).
+pub const OUR_COMPANY: &str = "(our company)";
 
 /// A meeting, e-mail, call... as read from a source.
 #[derive(Debug, Clone, PartialEq)]
