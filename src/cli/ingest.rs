@@ -25,8 +25,9 @@ pub async fn import(
 ) -> anyhow::Result<()> {
     let now = Timestamp::from_epoch_seconds(chrono::Utc::now().timestamp());
     let (p, m) = (path.to_owned(), mapping.map(Path::to_owned));
-    let obs = tokio::task::spawn_blocking(move || run::observe(&p, format, m.as_deref(), strict, now))
-        .await??;
+    let obs =
+        tokio::task::spawn_blocking(move || run::observe(&p, format, m.as_deref(), strict, now))
+            .await??;
     let files = obs.files.clone();
     let dir = store.directory().await?;
     let res = resolve::resolve(obs, &dir, opts);
@@ -39,15 +40,25 @@ pub async fn import(
     let review_new = match store.save_review(res.review.clone()).await {
         Ok(n) => n,
         Err(StoreError::Backend(e)) if e.contains("not supported") => {
-            eprintln!("note: {e}; {} possible duplicate(s) not kept", res.review.len());
+            eprintln!(
+                "note: {e}; {} possible duplicate(s) not kept",
+                res.review.len()
+            );
             0
         }
         Err(e) => return Err(e.into()),
     };
 
-    eprintln!("imported {label} into {} {}", store.kind(), store.location());
+    eprintln!(
+        "imported {label} into {} {}",
+        store.kind(),
+        store.location()
+    );
     for f in &files {
-        eprintln!("  {:<40} {:>9} read {:>7} skipped", f.file, f.read, f.skipped);
+        eprintln!(
+            "  {:<40} {:>9} read {:>7} skipped",
+            f.file, f.read, f.skipped
+        );
     }
     eprintln!(
         "  people: {} new, {} matched by e-mail, {} by CRM id, {} by name at their organization, {} updated, {} left out (free-mail or unknown, no organization)",
@@ -85,9 +96,7 @@ pub async fn import(
         }
     }
     if review_new > 0 {
-        eprintln!(
-            "  {review_new} possible duplicate(s) to review: `renmai people review`"
-        );
+        eprintln!("  {review_new} possible duplicate(s) to review: `renmai people review`");
     }
     Ok(())
 }

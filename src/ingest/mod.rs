@@ -13,9 +13,10 @@
 pub mod contacts_csv;
 pub mod crm;
 pub mod decode;
-pub mod resolve;
 pub mod ics;
 pub mod mail;
+pub mod resolve;
+pub mod run;
 pub mod table;
 pub mod vcard;
 
@@ -32,6 +33,10 @@ use renmai_graph::{
 /// The formats `renmai import --format` names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum SourceFormat {
+    /// Decide from the path and the first bytes of the file.
+    Auto,
+    /// renmai's own bundle: a folder of CSV files or a JSON document.
+    Bundle,
     /// iCalendar files (`.ics`).
     Ics,
     /// An mbox file.
@@ -57,6 +62,8 @@ pub enum SourceFormat {
 impl fmt::Display for SourceFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            SourceFormat::Auto => "auto",
+            SourceFormat::Bundle => "renmai bundle",
             SourceFormat::Ics => "iCalendar",
             SourceFormat::Mbox => "mbox",
             SourceFormat::Maildir => "Maildir",

@@ -352,17 +352,24 @@ pub fn resolve(obs: Observations, dir: &Directory, opts: &ResolveOptions) -> Res
             .external_ids
             .first()
             .map(|x| format!("{}-{}", x.system, x.id));
-        let found = derived
-            .as_deref()
-            .and_then(|d| index.org_by_id.get(d))
-            .or_else(|| index.org_by_name.get(&normalize_org_name(&o.name)))
-            .map(|&k| dir.orgs[k].id.clone())
+        // Our own company whatever a source calls it; then by CRM id, by
+        // name, by the domains the source ties to it.
+        let found = o
+            .is_ours
+            .then(|| index.ours.clone())
+            .flatten()
+            .or_else(|| {
+                derived
+                    .as_deref()
+                    .and_then(|d| index.org_by_id.get(d))
+                    .or_else(|| index.org_by_name.get(&normalize_org_name(&o.name)))
+                    .map(|&k| dir.orgs[k].id.clone())
+            })
             .or_else(|| {
                 o.domains
                     .iter()
                     .find_map(|d| index.org_by_domain.get(&d.to_lowercase()).cloned())
-            })
-            .or_else(|| o.is_ours.then(|| index.ours.clone()).flatten());
+            });
         if let Some(id) = found {
             res.summary.orgs_matched += 1;
             org_ids[i] = Some(id);

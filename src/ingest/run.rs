@@ -5,7 +5,7 @@ use std::path::Path;
 
 use renmai_graph::Timestamp;
 
-use super::{IngestError, Observations, SourceFormat, crm, contacts_csv, decode, ics, mail, vcard};
+use super::{IngestError, Observations, SourceFormat, contacts_csv, crm, decode, ics, mail, vcard};
 
 /// How many bytes of a file are looked at to tell its format.
 const SNIFF_BYTES: usize = 64 * 1024;
@@ -41,7 +41,8 @@ pub fn detect(path: &Path) -> Result<SourceFormat, IngestError> {
                 }
             }
         }
-        let only = |wanted: &[&str]| !exts.is_empty() && exts.iter().all(|x| wanted.contains(&x.as_str()));
+        let only =
+            |wanted: &[&str]| !exts.is_empty() && exts.iter().all(|x| wanted.contains(&x.as_str()));
         if only(&["ics", "ical", "ifb"]) {
             return Ok(SourceFormat::Ics);
         }
@@ -52,7 +53,11 @@ pub fn detect(path: &Path) -> Result<SourceFormat, IngestError> {
             &shown,
             format!(
                 "cannot tell what this folder holds (files ending in {}); name the format with --format",
-                if exts.is_empty() { "nothing".to_owned() } else { exts.join(", ") }
+                if exts.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    exts.join(", ")
+                }
             ),
         ));
     }
@@ -257,7 +262,10 @@ mod tests {
         assert_eq!(detect(&d.path().join("md")).unwrap(), SourceFormat::Maildir);
         std::fs::create_dir_all(d.path().join("sf")).unwrap();
         write(&d.path().join("sf"), "Contact.csv", b"Id\n");
-        assert_eq!(detect(&d.path().join("sf")).unwrap(), SourceFormat::Salesforce);
+        assert_eq!(
+            detect(&d.path().join("sf")).unwrap(),
+            SourceFormat::Salesforce
+        );
         std::fs::create_dir_all(d.path().join("cals/2024")).unwrap();
         write(&d.path().join("cals/2024"), "x.ics", b"BEGIN:VCALENDAR");
         assert_eq!(detect(&d.path().join("cals")).unwrap(), SourceFormat::Ics);

@@ -8,6 +8,7 @@ mod crash;
 mod helpers;
 mod identity;
 mod import;
+mod ingest;
 mod pages;
 mod plan;
 mod store;
