@@ -1499,4 +1499,87 @@ file anrufe.csv read=6 skipped=4
 "#
         );
     }
+
+    #[test]
+    fn unreadable_files_name_the_reason() {
+        let mut o = Observations::new();
+        let err = read_mapped_csv(
+            &fixture("mapped/anrufe.csv"),
+            &fixture("mapped/bad-mapping.toml"),
+            &mut o,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.ends_with(
+                "anrufe.csv: it has no column \"Empfänger\"; the columns found are: \
+                 \"Vorgang\", \"Datum\", \"Art\", \"Von\", \"An\", \"Cc\""
+            ),
+            "{err}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let typo = dir.path().join("typo.toml");
+        std::fs::write(&typo, "rows = \"people\"\n[columns]\nmail = \"E-Mail\"\n").unwrap();
+        let err = read_mapped_csv(&fixture("mapped/kontakte.csv"), &typo, &mut o)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a valid mapping file: "), "{err}");
+        assert!(err.contains("unknown field `mail`"), "{err}");
+
+        let err = read_salesforce(&fixture("hubspot"), &mut o)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.ends_with(
+                "not a Salesforce data export: it has no Account.csv, Contact.csv or User.csv"
+            ),
+            "{err}"
+        );
+        std::fs::write(dir.path().join("Contact.csv"), "AccountId,LastName\r\n").unwrap();
+        let err = read_salesforce(dir.path(), &mut o).unwrap_err().to_string();
+        assert!(
+            err.ends_with(
+                "Contact.csv: it has no column \"Id\"; the columns found are: \
+                 \"AccountId\", \"LastName\""
+            ),
+            "{err}"
+        );
+        std::fs::write(
+            dir.path().join("Contact.csv"),
+            b"Id,LastName\n\x00\x01\x02\xff\xfe",
+        )
+        .unwrap();
+        assert!(read_salesforce(dir.path(), &mut o).is_err());
+        let err = read_hubspot(&fixture("mapped/kontakte.csv"), &mut o)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("neither a HubSpot contacts export"), "{err}");
+    }
+
+    #[test]
+    fn no_panic_on_odd_csv() {
+        let dir = tempfile::tempdir().unwrap();
+        let inputs: [&[u8]; 6] = [
+            b"",
+            b"\"",
+            b"Id,Name\n\"unterminated",
+            b"Id\n001A0000006Vm9r\n\n\n",
+            b"Id,Name,ParentId\n001A0000006Vm9rIAC,A,001A0000006Vm9rIAC\n",
+            "Id,OwnerId,WhoId,ActivityDate,TaskSubtype\n\u{feff},,,,\n".as_bytes(),
+        ];
+        for bytes in inputs {
+            for name in [
+                "Account.csv",
+                "Contact.csv",
+                "User.csv",
+                "Event.csv",
+                "Task.csv",
+            ] {
+                std::fs::write(dir.path().join(name), bytes).unwrap();
+            }
+            let mut o = Observations::new();
+            let _ = read_salesforce(dir.path(), &mut o);
+            let _ = read_hubspot(&dir.path().join("Account.csv"), &mut o);
+        }
+    }
 }
