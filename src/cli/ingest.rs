@@ -84,7 +84,7 @@ pub async fn import(
         }
         eprintln!("  skipped: {} record(s)", res.skipped.len());
         let mut reasons: Vec<_> = by_reason.into_iter().collect();
-        reasons.sort_by(|a, b| b.1.cmp(&a.1));
+        reasons.sort_by_key(|r| std::cmp::Reverse(r.1));
         for (reason, n) in reasons.iter().take(10) {
             eprintln!("    {n:>7} × {reason}");
         }

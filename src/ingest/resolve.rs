@@ -515,27 +515,24 @@ pub fn resolve(obs: Observations, dir: &Directory, opts: &ResolveOptions) -> Res
                 .map(|e| e.domain())
                 .find(|d| !is_free_mail(d))
             {
-                Some(domain) => {
-                    let id = domain_new_orgs
-                        .entry(domain.to_owned())
-                        .or_insert_with(|| {
-                            let id = OrgId::parse(domain)
-                                .unwrap_or_else(|_| OrgId::parse("unknown-domain").expect("valid"));
-                            res.summary.orgs_new += 1;
-                            res.bundle.organizations.push(Organization {
-                                id: id.clone(),
-                                name: domain.to_owned(),
-                                industry: None,
-                                region: None,
-                                tier: None,
-                                is_ours: false,
-                                parent: None,
-                            });
-                            id
-                        })
-                        .clone();
-                    id
-                }
+                Some(domain) => domain_new_orgs
+                    .entry(domain.to_owned())
+                    .or_insert_with(|| {
+                        let id = OrgId::parse(domain)
+                            .unwrap_or_else(|_| OrgId::parse("unknown-domain").expect("valid"));
+                        res.summary.orgs_new += 1;
+                        res.bundle.organizations.push(Organization {
+                            id: id.clone(),
+                            name: domain.to_owned(),
+                            industry: None,
+                            region: None,
+                            tier: None,
+                            is_ours: false,
+                            parent: None,
+                        });
+                        id
+                    })
+                    .clone(),
                 None => {
                     res.summary.people_unplaced += 1;
                     continue;
