@@ -33,10 +33,18 @@ pub async fn import(
     let res = resolve::resolve(obs, &dir, opts);
     let s = &res.summary;
     let label = format!("{} ({format})", path.display());
-    let src = SourceMap::synthetic(&label, &res.bundle);
-    let imported = store
-        .import(res.bundle, src, super::progress(quiet))
+    // What the store holds already (a re-read mailbox) is not written again.
+    let mut bundle = res.bundle;
+    let known = store
+        .known_interactions(bundle.interactions.iter().map(|i| i.id.clone()).collect())
         .await?;
+    let mut known = known.into_iter();
+    bundle
+        .interactions
+        .retain(|_| !known.next().unwrap_or(false));
+    let already = res.summary.interactions - bundle.interactions.len();
+    let src = SourceMap::synthetic(&label, &bundle);
+    let imported = store.import(bundle, src, super::progress(quiet)).await?;
     let review_new = match store.save_review(res.review.clone()).await {
         Ok(n) => n,
         Err(StoreError::Backend(e)) if e.contains("not supported") => {
@@ -75,7 +83,9 @@ pub async fn import(
     );
     eprintln!(
         "  interactions: {} new, {} already stored, {} duplicates within this import",
-        imported.interactions.new, imported.interactions.existing, s.interactions_duplicate
+        imported.interactions.new,
+        imported.interactions.existing + already as u64,
+        s.interactions_duplicate
     );
     if !res.skipped.is_empty() {
         let mut by_reason: BTreeMap<&str, usize> = BTreeMap::new();

@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use renmai_graph::plan::{AccountPlan, Action, Objective};
-use renmai_graph::{AccountData, Email, ExternalId, OrgId, Person, PersonId, Timestamp};
+use renmai_graph::{
+    AccountData, Email, ExternalId, InteractionId, OrgId, Person, PersonId, Timestamp,
+};
 use serde::Serialize;
 
 use crate::auth::{ApiToken, TokenScope};
@@ -279,6 +281,12 @@ pub trait Store: Send + Sync {
         _response: StoredResponse,
     ) -> Result<(), StoreError> {
         Err(unsupported("idempotency keys"))
+    }
+
+    /// For each id, whether an interaction with that id is stored. Lets a
+    /// re-import of a mailbox skip what it already holds without writing.
+    async fn known_interactions(&self, ids: Vec<InteractionId>) -> Result<Vec<bool>, StoreError> {
+        Ok(vec![false; ids.len()])
     }
 
     /// Every organization and person, without interactions: what identity

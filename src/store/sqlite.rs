@@ -1291,6 +1291,14 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn known_interactions(&self, ids: Vec<InteractionId>) -> Result<Vec<bool>, StoreError> {
+        self.read(move |conn| {
+            let mut q = conn.prepare_cached("SELECT 1 FROM interactions WHERE id = ?1")?;
+            ids.iter().map(|id| Ok(q.exists([id.as_str()])?)).collect()
+        })
+        .await
+    }
+
     async fn directory(&self) -> Result<Directory, StoreError> {
         self.read(|conn| {
             let mut stmt =
