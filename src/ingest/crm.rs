@@ -278,6 +278,23 @@ fn each_row(
     out.end_file();
 }
 
+/// An activity's time: the exact one when the export has it, else its day.
+fn time_or_day(r: &Row, exact: &Col, day: &Col) -> Result<Option<renmai_graph::Timestamp>, String> {
+    match r
+        .get(exact)
+        .map(|s| parse_time(s, None))
+        .transpose()?
+        .flatten()
+    {
+        Some(t) => Ok(Some(t)),
+        None => Ok(r
+            .get(day)
+            .map(|s| parse_time(s, None))
+            .transpose()?
+            .flatten()),
+    }
+}
+
 fn required_id(r: &Row, c: &Col, what: &str) -> Result<ExternalId, String> {
     sf_cell(r, c, what)?.ok_or_else(|| format!("no {what}"))
 }
@@ -588,20 +605,8 @@ fn sf_events(
         if r.get(&deleted).and_then(parse_bool) == Some(true) {
             return Err("deleted in Salesforce".into());
         }
-        let time = match r
-            .get(&at)
-            .map(|s| parse_time(s, None))
-            .transpose()?
-            .flatten()
-        {
-            Some(t) => t,
-            None => r
-                .get(&day)
-                .map(|s| parse_time(s, None))
-                .transpose()?
-                .flatten()
-                .ok_or("no ActivityDateTime or ActivityDate")?,
-        };
+        let time = time_or_day(r, &at, &day)
+            .and_then(|t| t.ok_or_else(|| "no ActivityDateTime or ActivityDate".to_owned()))?;
         let initiator = sf_person(out, owner, pos).ok_or("no owner")?;
         let mut participants = vec![initiator];
         for p in who
@@ -659,20 +664,8 @@ fn sf_tasks(t: &Table, out: &mut Observations) -> Result<(), IngestError> {
         if r.get(&closed).and_then(parse_bool) == Some(false) {
             return Err("an open task: the call or e-mail has not happened yet".into());
         }
-        let time = match r
-            .get(&done_at)
-            .map(|s| parse_time(s, None))
-            .transpose()?
-            .flatten()
-        {
-            Some(t) => t,
-            None => r
-                .get(&day)
-                .map(|s| parse_time(s, None))
-                .transpose()?
-                .flatten()
-                .ok_or("no ActivityDate or CompletedDateTime")?,
-        };
+        let time = time_or_day(r, &done_at, &day)
+            .and_then(|t| t.ok_or_else(|| "no ActivityDate or CompletedDateTime".to_owned()))?;
         let initiator = sf_person(out, owner, pos).ok_or("no owner")?;
         let mut participants = vec![initiator];
         if let Some(w) = who {

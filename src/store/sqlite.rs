@@ -304,6 +304,20 @@ impl SqliteStore {
     }
 
     /// Runs a write on a blocking thread holding the one writer connection.
+    /// Runs `f` in one write transaction, committed when it returns `Ok`.
+    async fn write_tx<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+
     async fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
@@ -1237,13 +1251,8 @@ impl Store for SqliteStore {
     }
 
     async fn save_review(&self, candidates: Vec<MergeCandidate>) -> Result<usize, StoreError> {
-        self.write(move |conn| {
-            let tx = conn.transaction()?;
-            let n = identity::save_review(&tx, &candidates)?;
-            tx.commit()?;
-            Ok(n)
-        })
-        .await
+        self.write_tx(move |tx| identity::save_review(tx, &candidates))
+            .await
     }
 
     async fn review(&self) -> Result<Vec<ReviewItem>, StoreError> {
@@ -1252,13 +1261,7 @@ impl Store for SqliteStore {
 
     async fn dismiss_review(&self, a: &PersonId, b: &PersonId) -> Result<bool, StoreError> {
         let (a, b) = (a.to_string(), b.to_string());
-        self.write(move |conn| {
-            let tx = conn.transaction()?;
-            let done = identity::dismiss(&tx, &a, &b)?;
-            tx.commit()?;
-            Ok(done)
-        })
-        .await
+        self.write_tx(move |tx| identity::dismiss(tx, &a, &b)).await
     }
 
     async fn merge_people(
@@ -1267,13 +1270,7 @@ impl Store for SqliteStore {
         merged: &PersonId,
     ) -> Result<MergeReport, StoreError> {
         let (a, b) = (survivor.to_string(), merged.to_string());
-        self.write(move |conn| {
-            let tx = conn.transaction()?;
-            let r = identity::merge(&tx, &a, &b)?;
-            tx.commit()?;
-            Ok(r)
-        })
-        .await
+        self.write_tx(move |tx| identity::merge(tx, &a, &b)).await
     }
 
     async fn split_people(
@@ -1282,13 +1279,7 @@ impl Store for SqliteStore {
         merged: &PersonId,
     ) -> Result<MergeReport, StoreError> {
         let (a, b) = (survivor.to_string(), merged.to_string());
-        self.write(move |conn| {
-            let tx = conn.transaction()?;
-            let r = identity::split(&tx, &a, &b)?;
-            tx.commit()?;
-            Ok(r)
-        })
-        .await
+        self.write_tx(move |tx| identity::split(tx, &a, &b)).await
     }
 
     async fn known_interactions(&self, ids: Vec<InteractionId>) -> Result<Vec<bool>, StoreError> {
