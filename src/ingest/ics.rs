@@ -414,11 +414,7 @@ fn people(comp: &ICalendarComponent) -> Result<People, &'static str> {
     let mut others = Vec::new();
     for e in &comp.entries {
         match e.name {
-            ICalendarProperty::Organizer => {
-                if organizer.is_none() {
-                    organizer = address(e);
-                }
-            }
+            ICalendarProperty::Organizer if organizer.is_none() => organizer = address(e),
             ICalendarProperty::Attendee => {
                 let declined = matches!(
                     e.parameter(&ICalendarParameterName::Partstat),
@@ -722,7 +718,7 @@ fn with_resolvable_zone(tz: &ICalendarComponent, ical: &ICalendar) -> ICalendarC
 fn iana_zone_for(standard: i32, daylight: Option<(i32, Option<u8>)>) -> Option<&'static str> {
     let Some((dst, month)) = daylight.filter(|(d, _)| *d != standard) else {
         // Etc/GMT-1 is UTC+1: POSIX signs are inverted.
-        let etc = (standard % 3600 == 0).then(|| {
+        let etc = (standard.rem_euclid(3600) == 0).then(|| {
             let h = -standard / 3600;
             if h == 0 {
                 "Etc/UTC".to_owned()
@@ -1214,5 +1210,41 @@ pub(crate) mod tests {
                 vec![s(3, "an attendee's reply to an invitation, not a meeting")]
             )
         );
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let mut seed = 11u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for name in [
+            "weekly-exdate-override.ics",
+            "outlook-custom-zone.ics",
+            "exclusions.ics",
+        ] {
+            let base = std::fs::read(fixture(name)).unwrap();
+            for _ in 0..100 {
+                let mut b = base.clone();
+                for _ in 0..10 {
+                    let i = (next() as usize) % b.len();
+                    // Printable ASCII and line breaks: mutations calcard sees.
+                    b[i] = b" \n:;=,0123456789TZRULEDTSTARTUNTILFREQ-"[(next() as usize) % 39];
+                }
+                if let Ok(text) = std::str::from_utf8(&b) {
+                    let mut o = Observations::new();
+                    let mut cals = Calendars::default();
+                    let pos = |line| SourcePos {
+                        file: "f".into(),
+                        line,
+                    };
+                    let _ = cals.add_text(text, &pos, &mut o);
+                    cals.finish(now(), &mut HashSet::new(), &mut o);
+                }
+            }
+        }
     }
 }
