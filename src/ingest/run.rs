@@ -171,8 +171,8 @@ pub fn observe(
     let mut out = Observations::new();
     match format {
         SourceFormat::Ics => ics::read_ics(path, now, &mut out)?,
-        SourceFormat::Mbox => mail::read_mbox(path, &mut out)?,
-        SourceFormat::Maildir => mail::read_maildir(path, &mut out)?,
+        SourceFormat::Mbox => mail::read_mbox_as_of(path, now, &mut out)?,
+        SourceFormat::Maildir => mail::read_maildir_as_of(path, now, &mut out)?,
         SourceFormat::Vcard => vcard::read_vcard(path, &mut out)?,
         SourceFormat::Linkedin => contacts_csv::read_linkedin(path, &mut out)?,
         SourceFormat::GoogleCsv => contacts_csv::read_google_csv(path, &mut out)?,
