@@ -24,6 +24,21 @@ pub struct FileConfig {
     /// Connection of the Neo4j store (`[neo4j]` uri, user, password, db).
     #[serde(default)]
     pub neo4j: Neo4jConfig,
+    /// Identity resolution of `renmai import` from mailboxes, calendars,
+    /// contacts and CRM exports (`[ingest]`).
+    #[serde(default)]
+    pub ingest: IngestConfig,
+}
+
+/// `[ingest]`: which e-mail domains are ours, and domains pinned to an
+/// organization (`[ingest.domains]`, e.g. `"acme.de" = "acme"`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestConfig {
+    #[serde(default)]
+    pub our_domains: Vec<String>,
+    #[serde(default)]
+    pub domains: std::collections::BTreeMap<String, String>,
 }
 
 /// Which backend keeps the data.
@@ -92,6 +107,7 @@ pub struct Config {
     pub scoring: ScoringConfig,
     pub store: StoreKind,
     pub neo4j: Neo4jConfig,
+    pub ingest: IngestConfig,
 }
 
 impl Config {
@@ -112,6 +128,7 @@ impl Config {
             scoring: file.scoring.unwrap_or_default(),
             store: file.store.unwrap_or_default(),
             neo4j: file.neo4j,
+            ingest: file.ingest,
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod engine;
 pub mod humanize;
 pub mod import;
+pub mod ingest;
 pub mod plan;
 pub mod store;
 pub mod validate;

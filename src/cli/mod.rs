@@ -1,6 +1,8 @@
 //! The command line: `renmai serve|import|export|stats|demo|score`.
 
+pub mod ingest;
 pub mod migrate;
+pub mod people;
 pub mod plan;
 pub mod score;
 
@@ -15,6 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::{Config, FileConfig, Neo4jConfig, StoreKind};
 use crate::import;
+use crate::ingest::SourceFormat;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{NoProgress, Progress, Stats, Store};
 use crate::validate::SourceMap;
@@ -89,8 +92,24 @@ pub enum Command {
         #[arg(long)]
         demo: bool,
     },
-    /// Import a bundle: a folder of CSV files or a JSON document. All or nothing.
-    Import { path: PathBuf },
+    /// Import a renmai bundle (a folder of CSV files or a JSON document), or
+    /// what sellers have: calendars (.ics), mailboxes (mbox, Maildir),
+    /// contact cards (.vcf), LinkedIn/Google/Outlook contact exports,
+    /// Salesforce and HubSpot exports, any CSV with a mapping file. People
+    /// are matched to the stored ones (e-mail, CRM id, name at organization);
+    /// uncertain matches go to `renmai people review`. All or nothing.
+    Import {
+        path: PathBuf,
+        #[arg(long, value_enum, default_value_t = SourceFormat::Auto)]
+        format: SourceFormat,
+        /// Column mapping of a generic CSV (`--format csv`).
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// Reject a whole file when one of its records is malformed
+        /// (default: skip the record and report it).
+        #[arg(long)]
+        strict: bool,
+    },
     /// Export everything as a bundle that imports back to the same data.
     Export {
         #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
@@ -115,6 +134,9 @@ pub enum Command {
     /// API tokens for the JSON API: create, list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Possible duplicates to review, and merging or splitting people.
+    #[command(subcommand)]
+    People(people::PeopleCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -200,7 +222,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             serve(store, config).await
         }
-        Command::Import { path } => import_path(store.as_ref(), &path, quiet).await,
+        Command::Import {
+            path,
+            format,
+            mapping,
+            strict,
+        } => {
+            let format = match format {
+                SourceFormat::Auto => crate::ingest::run::detect(&path)?,
+                f => f,
+            };
+            if format == SourceFormat::Bundle {
+                import_path(store.as_ref(), &path, quiet).await
+            } else {
+                let opts = ingest_options(&config)?;
+                ingest::import(
+                    store.as_ref(),
+                    &path,
+                    format,
+                    mapping.as_deref(),
+                    strict,
+                    &opts,
+                    quiet,
+                )
+                .await
+            }
+        }
         Command::Export { format, path } => export(store.as_ref(), format, &path).await,
         Command::Stats { format } => {
             let s = store.stats().await?;
@@ -218,8 +265,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             plan::run(&crate::engine::Engine::new(store, config.scoring), args).await
         }
         Command::Token(cmd) => token(store.as_ref(), cmd).await,
+        Command::People(cmd) => people::run(store.as_ref(), cmd).await,
         Command::Migrate(_) => unreachable!("migrate opens its own stores, above"),
     }
+}
+
+/// The `[ingest]` settings as the resolver wants them.
+fn ingest_options(config: &Config) -> anyhow::Result<crate::ingest::resolve::ResolveOptions> {
+    let mut domain_orgs = std::collections::BTreeMap::new();
+    for (domain, org) in &config.ingest.domains {
+        let org = renmai_graph::OrgId::parse(org)
+            .map_err(|e| anyhow::anyhow!("[ingest.domains] {domain:?}: {e}"))?;
+        domain_orgs.insert(domain.to_lowercase(), org);
+    }
+    Ok(crate::ingest::resolve::ResolveOptions {
+        our_domains: config.ingest.our_domains.clone(),
+        domain_orgs,
+    })
 }
 
 /// Opens the configured store: the SQLite file or the Neo4j server.

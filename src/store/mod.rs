@@ -9,13 +9,16 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use renmai_graph::plan::{AccountPlan, Action, Objective};
-use renmai_graph::{AccountData, Email, ExternalId, OrgId, Person, PersonId, Timestamp};
+use renmai_graph::{
+    AccountData, Email, ExternalId, InteractionId, OrgId, Person, PersonId, Timestamp,
+};
 use serde::Serialize;
 
 use crate::auth::{ApiToken, TokenScope};
 
 use crate::bundle::Bundle;
 use crate::import::ImportError;
+use crate::ingest::resolve::{Directory, MergeCandidate};
 use crate::validate::SourceMap;
 
 #[derive(Debug, thiserror::Error)]
@@ -159,6 +162,28 @@ pub struct StoredResponse {
     pub body: String,
 }
 
+/// A possible duplicate waiting for a person's decision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReviewItem {
+    pub existing: PersonId,
+    pub new: PersonId,
+    pub confidence: f64,
+    pub reason: String,
+    pub found_at: Timestamp,
+}
+
+/// What a merge or split moved.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MergeReport {
+    pub emails: usize,
+    pub external_ids: usize,
+    /// Team, influence, assessment and deal-role lines.
+    pub lines: usize,
+    pub interactions: usize,
+    /// Interactions between just the two: after a merge, nobody else is left.
+    pub interactions_dropped: usize,
+}
+
 /// A place to keep renmai's data. Writes are idempotent upserts keyed by
 /// the records' own ids, applied all-or-nothing.
 #[async_trait]
@@ -265,6 +290,59 @@ pub trait Store: Send + Sync {
     /// and keeps slices for a short time only when it is `None`.
     fn external_version(&self) -> Option<u64> {
         None
+    }
+
+    /// For each id, whether an interaction with that id is stored. Lets a
+    /// re-import of a mailbox skip what it already holds without writing.
+    async fn known_interactions(&self, ids: Vec<InteractionId>) -> Result<Vec<bool>, StoreError> {
+        Ok(vec![false; ids.len()])
+    }
+
+    /// Every organization and person, without interactions: what identity
+    /// resolution matches new handles against (see `crate::ingest::resolve`).
+    async fn directory(&self) -> Result<Directory, StoreError> {
+        let b = self.export().await?;
+        Ok(Directory {
+            orgs: b.organizations,
+            people: b.people,
+        })
+    }
+
+    /// Adds possible duplicates to the review list; pairs already listed
+    /// (in either order, decided or not) are left as they are. Returns how
+    /// many were new.
+    async fn save_review(&self, _candidates: Vec<MergeCandidate>) -> Result<usize, StoreError> {
+        Err(unsupported("the review list of possible duplicates"))
+    }
+
+    /// Undecided pairs whose people both still exist, most likely first.
+    async fn review(&self) -> Result<Vec<ReviewItem>, StoreError> {
+        Err(unsupported("the review list of possible duplicates"))
+    }
+
+    /// Decides a review pair as two different people. False when the pair
+    /// is not on the list.
+    async fn dismiss_review(&self, _a: &PersonId, _b: &PersonId) -> Result<bool, StoreError> {
+        Err(unsupported("the review list of possible duplicates"))
+    }
+
+    /// Merges `merged` into `survivor`: every reference moves, `merged` is
+    /// deleted, and what changed is kept so [`Store::split_people`] can undo it.
+    async fn merge_people(
+        &self,
+        _survivor: &PersonId,
+        _merged: &PersonId,
+    ) -> Result<MergeReport, StoreError> {
+        Err(unsupported("merging people"))
+    }
+
+    /// Undoes the latest merge of `merged` into `survivor`.
+    async fn split_people(
+        &self,
+        _survivor: &PersonId,
+        _merged: &PersonId,
+    ) -> Result<MergeReport, StoreError> {
+        Err(unsupported("splitting merged people"))
     }
 
     /// True when nothing has been stored yet.

@@ -16,17 +16,20 @@ use rusqlite::{
 };
 
 use super::{
-    AccountSummary, Counts, ImportSummary, PersonLookup, PersonRecord, PlanItem, PlanState,
-    Progress, Stats, Store, StoreError, StoredResponse,
+    AccountSummary, Counts, ImportSummary, MergeReport, PersonLookup, PersonRecord, PlanItem,
+    PlanState, Progress, ReviewItem, Stats, Store, StoreError, StoredResponse,
 };
 use crate::auth::{ApiToken, TokenScope};
 use crate::bundle::Bundle;
 use crate::import::ImportError;
+use crate::ingest::resolve::{Directory, MergeCandidate};
 use crate::validate::{self, ExistingOrg, ExistingPerson, ExistingRefs, SourceMap};
 use renmai_graph::plan::AccountPlan;
 
 /// Versioned schema: entry `i` brings the schema from version `i` to `i + 1`.
 /// Never edit a released entry; append a new one.
+mod identity;
+
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE organizations (
@@ -188,6 +191,7 @@ CREATE TABLE idempotency_keys (
 CREATE INDEX people_name_nocase ON people(name COLLATE NOCASE);
 CREATE INDEX organizations_name_nocase ON organizations(name COLLATE NOCASE);
 "#,
+    identity::MIGRATION,
 ];
 
 /// Must stay the statement of migration 1, which it rebuilds after bulk loads.
@@ -303,6 +307,20 @@ impl SqliteStore {
     }
 
     /// Runs a write on a blocking thread holding the one writer connection.
+    /// Runs `f` in one write transaction, committed when it returns `Ok`.
+    async fn write_tx<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+
     async fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
@@ -1391,6 +1409,64 @@ impl Store for SqliteStore {
                 Some(self.data_version.load(std::sync::atomic::Ordering::Relaxed))
             }
         }
+    }
+
+    async fn save_review(&self, candidates: Vec<MergeCandidate>) -> Result<usize, StoreError> {
+        self.write_tx(move |tx| identity::save_review(tx, &candidates))
+            .await
+    }
+
+    async fn review(&self) -> Result<Vec<ReviewItem>, StoreError> {
+        self.read(identity::review).await
+    }
+
+    async fn dismiss_review(&self, a: &PersonId, b: &PersonId) -> Result<bool, StoreError> {
+        let (a, b) = (a.to_string(), b.to_string());
+        self.write_tx(move |tx| identity::dismiss(tx, &a, &b)).await
+    }
+
+    async fn merge_people(
+        &self,
+        survivor: &PersonId,
+        merged: &PersonId,
+    ) -> Result<MergeReport, StoreError> {
+        let (a, b) = (survivor.to_string(), merged.to_string());
+        self.write_tx(move |tx| identity::merge(tx, &a, &b)).await
+    }
+
+    async fn split_people(
+        &self,
+        survivor: &PersonId,
+        merged: &PersonId,
+    ) -> Result<MergeReport, StoreError> {
+        let (a, b) = (survivor.to_string(), merged.to_string());
+        self.write_tx(move |tx| identity::split(tx, &a, &b)).await
+    }
+
+    async fn known_interactions(&self, ids: Vec<InteractionId>) -> Result<Vec<bool>, StoreError> {
+        self.read(move |conn| {
+            let mut q = conn.prepare_cached("SELECT 1 FROM interactions WHERE id = ?1")?;
+            ids.iter().map(|id| Ok(q.exists([id.as_str()])?)).collect()
+        })
+        .await
+    }
+
+    async fn directory(&self) -> Result<Directory, StoreError> {
+        self.read(|conn| {
+            let mut stmt =
+                conn.prepare(&format!("SELECT {ORG_COLS} FROM organizations ORDER BY id"))?;
+            let mut orgs = Vec::new();
+            for r in stmt.query_map([], org_from_row)? {
+                orgs.push(make_org(r?)?);
+            }
+            let people = load_people(
+                conn,
+                &format!("SELECT {PERSON_COLS} FROM people p ORDER BY p.id"),
+                &[],
+            )?;
+            Ok(Directory { orgs, people })
+        })
+        .await
     }
 
     async fn stats(&self) -> Result<Stats, StoreError> {

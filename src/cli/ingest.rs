@@ -1,0 +1,112 @@
+//! `renmai import` of what sellers have (calendars, mailboxes, contacts, CRM
+//! exports): read, resolve identities, import in one transaction, report.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use renmai_graph::Timestamp;
+
+use crate::ingest::resolve::{self, ResolveOptions};
+use crate::ingest::{SourceFormat, run};
+use crate::store::{Store, StoreError};
+use crate::validate::SourceMap;
+
+/// How many skipped records are listed one by one before a count.
+const LISTED_SKIPS: usize = 20;
+
+pub async fn import(
+    store: &dyn Store,
+    path: &Path,
+    format: SourceFormat,
+    mapping: Option<&Path>,
+    strict: bool,
+    opts: &ResolveOptions,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let now = Timestamp::from_epoch_seconds(chrono::Utc::now().timestamp());
+    let (p, m) = (path.to_owned(), mapping.map(Path::to_owned));
+    let obs =
+        tokio::task::spawn_blocking(move || run::observe(&p, format, m.as_deref(), strict, now))
+            .await??;
+    let files = obs.files.clone();
+    let dir = store.directory().await?;
+    let res = resolve::resolve(obs, &dir, opts);
+    let s = &res.summary;
+    let label = format!("{} ({format})", path.display());
+    // What the store holds already (a re-read mailbox) is not written again.
+    let mut bundle = res.bundle;
+    let known = store
+        .known_interactions(bundle.interactions.iter().map(|i| i.id.clone()).collect())
+        .await?;
+    let mut known = known.into_iter();
+    bundle
+        .interactions
+        .retain(|_| !known.next().unwrap_or(false));
+    let already = res.summary.interactions - bundle.interactions.len();
+    let src = SourceMap::synthetic(&label, &bundle);
+    let imported = store.import(bundle, src, super::progress(quiet)).await?;
+    let review_new = match store.save_review(res.review.clone()).await {
+        Ok(n) => n,
+        Err(StoreError::Backend(e)) if e.contains("not supported") => {
+            eprintln!(
+                "note: {e}; {} possible duplicate(s) not kept",
+                res.review.len()
+            );
+            0
+        }
+        Err(e) => return Err(e.into()),
+    };
+
+    eprintln!(
+        "imported {label} into {} {}",
+        store.kind(),
+        store.location()
+    );
+    for f in &files {
+        eprintln!(
+            "  {:<40} {:>9} read {:>7} skipped",
+            f.file, f.read, f.skipped
+        );
+    }
+    eprintln!(
+        "  people: {} new, {} matched by e-mail, {} by CRM id, {} by name at their organization, {} updated, {} left out (free-mail or unknown, no organization)",
+        s.people_new,
+        s.people_matched_by_email,
+        s.people_matched_by_external_id,
+        s.people_matched_by_name,
+        s.people_updated,
+        s.people_unplaced
+    );
+    eprintln!(
+        "  organizations: {} new, {} matched",
+        s.orgs_new, s.orgs_matched
+    );
+    eprintln!(
+        "  interactions: {} new, {} already stored, {} duplicates within this import",
+        imported.interactions.new,
+        imported.interactions.existing + already as u64,
+        s.interactions_duplicate
+    );
+    if !res.skipped.is_empty() {
+        let mut by_reason: BTreeMap<&str, usize> = BTreeMap::new();
+        for k in &res.skipped {
+            *by_reason.entry(k.reason.as_str()).or_default() += 1;
+        }
+        eprintln!("  skipped: {} record(s)", res.skipped.len());
+        let mut reasons: Vec<_> = by_reason.into_iter().collect();
+        reasons.sort_by_key(|r| std::cmp::Reverse(r.1));
+        for (reason, n) in reasons.iter().take(10) {
+            eprintln!("    {n:>7} × {reason}");
+        }
+        for k in res.skipped.iter().take(LISTED_SKIPS) {
+            eprintln!("    {}: {}", k.source, k.reason);
+        }
+        if res.skipped.len() > LISTED_SKIPS {
+            eprintln!("    … and {} more", res.skipped.len() - LISTED_SKIPS);
+        }
+    }
+    if review_new > 0 {
+        eprintln!("  {review_new} possible duplicate(s) to review: `renmai people review`");
+    }
+    Ok(())
+}
