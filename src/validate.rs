@@ -8,7 +8,7 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::fmt;
 
-use renmai_graph::{OpportunityId, OrgId, PersonId};
+use renmai_graph::{Interaction, OpportunityId, OrgId, PersonId};
 
 use crate::bundle::Bundle;
 
@@ -35,32 +35,118 @@ impl fmt::Display for Location {
     }
 }
 
+/// Where the records of one kind came from, in bundle order, kept compactly:
+/// a CSV file's name once and a line number per record (a million
+/// interactions would otherwise hold a million copies of the file name), or
+/// JSON pointers made only when an error names one.
+#[derive(Debug, Clone, Default)]
+pub struct Locations(Repr);
+
+#[derive(Debug, Clone, Default)]
+enum Repr {
+    #[default]
+    Unknown,
+    Lines {
+        file: String,
+        lines: Vec<u64>,
+    },
+    Pointers {
+        file: String,
+        kind: &'static str,
+        len: usize,
+    },
+}
+
+impl Locations {
+    /// Records read from the lines of one file; add them with [`Self::push_line`].
+    pub fn in_file(file: impl Into<String>) -> Locations {
+        Locations(Repr::Lines {
+            file: file.into(),
+            lines: Vec::new(),
+        })
+    }
+
+    /// `len` records at JSON pointers `/{kind}/{index}` of `file`.
+    pub fn pointers(file: impl Into<String>, kind: &'static str, len: usize) -> Locations {
+        Locations(Repr::Pointers {
+            file: file.into(),
+            kind,
+            len,
+        })
+    }
+
+    /// The next record is at `line` of the file given to [`Self::in_file`].
+    pub fn push_line(&mut self, line: u64) {
+        match &mut self.0 {
+            Repr::Lines { lines, .. } => lines.push(line),
+            other => {
+                *other = Repr::Lines {
+                    file: "input".into(),
+                    lines: vec![line],
+                }
+            }
+        }
+    }
+
+    /// Adds the lines of further records, in order.
+    pub fn extend_lines(&mut self, more: impl IntoIterator<Item = u64>) {
+        for line in more {
+            self.push_line(line);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            Repr::Unknown => 0,
+            Repr::Lines { lines, .. } => lines.len(),
+            Repr::Pointers { len, .. } => *len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Where record `i` came from ("input" when nobody said).
+    pub fn get(&self, i: usize) -> Location {
+        match &self.0 {
+            Repr::Lines { file, lines } if i < lines.len() => Location {
+                file: file.clone(),
+                line: lines[i],
+                path: None,
+            },
+            Repr::Pointers { file, kind, len } if i < *len => Location {
+                file: file.clone(),
+                line: 0,
+                path: Some(format!("/{kind}/{i}")),
+            },
+            _ => Location {
+                file: "input".into(),
+                line: 0,
+                path: None,
+            },
+        }
+    }
+}
+
 /// Where each record of a bundle came from, kind by kind, in bundle order.
 #[derive(Debug, Clone, Default)]
 pub struct SourceMap {
-    pub organizations: Vec<Location>,
-    pub people: Vec<Location>,
-    pub account_team: Vec<Location>,
-    pub interactions: Vec<Location>,
-    pub influences: Vec<Location>,
-    pub assessments: Vec<Location>,
-    pub opportunities: Vec<Location>,
-    pub opportunity_contacts: Vec<Location>,
+    pub organizations: Locations,
+    pub people: Locations,
+    pub account_team: Locations,
+    pub interactions: Locations,
+    pub influences: Locations,
+    pub assessments: Locations,
+    pub opportunities: Locations,
+    pub opportunity_contacts: Locations,
 }
 
 impl SourceMap {
-    /// Locations for a bundle built in code (API, forms, demo): the JSON
-    /// pointer of each record under a named source.
+    /// Locations for a bundle built in code (API, forms, demo) or read from
+    /// JSON: the JSON pointer of each record under a named source.
     pub fn synthetic(source: &str, bundle: &Bundle) -> SourceMap {
-        let make = |kind: &str, n: usize| -> Vec<Location> {
-            (0..n)
-                .map(|i| Location {
-                    file: source.to_owned(),
-                    line: 0,
-                    path: Some(format!("/{kind}/{i}")),
-                })
-                .collect()
-        };
+        let make = |kind: &'static str, n: usize| Locations::pointers(source, kind, n);
         SourceMap {
             organizations: make("organizations", bundle.organizations.len()),
             people: make("people", bundle.people.len()),
@@ -74,12 +160,8 @@ impl SourceMap {
     }
 }
 
-fn at(v: &[Location], i: usize) -> Location {
-    v.get(i).cloned().unwrap_or(Location {
-        file: "input".into(),
-        line: 0,
-        path: None,
-    })
+fn at(v: &Locations, i: usize) -> Location {
+    v.get(i)
 }
 
 /// One problem with one field of one record.
@@ -250,6 +332,18 @@ pub fn wanted(bundle: &Bundle, known: &ExistingRefs) -> Wanted {
     w
 }
 
+/// True when an interaction has two to eight distinct participants, its
+/// initiator among them: [`Interaction::validate`] without its allocation,
+/// for the million rows of a big import. False means "run the full check".
+fn participants_look_right(x: &Interaction) -> bool {
+    let p = &x.participants;
+    (2..=8).contains(&p.len())
+        && p.contains(&x.initiator)
+        && p.iter()
+            .enumerate()
+            .all(|(k, a)| p[k + 1..].iter().all(|b| a != b))
+}
+
 /// At most this many errors are reported for one import; the rest are counted.
 pub const MAX_REPORTED_ERRORS: usize = 50;
 
@@ -312,6 +406,7 @@ pub fn validate(
         }
     }
     let mut interaction_ids = HashSet::default();
+    interaction_ids.reserve(bundle.interactions.len());
     for (i, x) in bundle.interactions.iter().enumerate() {
         if !interaction_ids.insert(&x.id) {
             push(
@@ -544,8 +639,13 @@ pub fn validate(
         }
     }
 
+    let person_exists = |id: &PersonId| person_of.contains_key(id) || known.people.contains_key(id);
     for (i, x) in bundle.interactions.iter().enumerate() {
-        if let Err(e) = x.validate() {
+        // The common case passes without the allocating full check, which
+        // then only runs to name the problem.
+        if !participants_look_right(x)
+            && let Err(e) = x.validate()
+        {
             let field = if e.to_string().starts_with("initiator") {
                 "from_person"
             } else {
@@ -559,7 +659,7 @@ pub fn validate(
             );
         }
         for p in &x.participants {
-            if person_org(p).is_none() {
+            if !person_exists(p) {
                 push(
                     at(&src.interactions, i),
                     "participants",

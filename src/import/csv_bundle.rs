@@ -1,7 +1,6 @@
 //! Reads and writes the CSV form of a bundle: a folder with one file per
 //! record kind (see the README, "Bundle format").
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::path::Path;
@@ -10,7 +9,8 @@ use renmai_graph::*;
 
 use crate::bundle::Bundle;
 use crate::import::ImportError;
-use crate::validate::{Location, RecordError, SourceMap};
+use crate::validate::{Location, Locations, RecordError, SourceMap};
+use rustc_hash::FxHashMap;
 
 /// One file of the folder: its required and optional columns.
 struct Spec {
@@ -89,20 +89,31 @@ pub fn is_bundle_dir(dir: &Path) -> bool {
     dir.is_dir() && REQUIRED_FILES.iter().all(|f| dir.join(f).is_file())
 }
 
+/// Column positions of one file, by column name.
+type Cols = FxHashMap<&'static str, usize>;
+
 /// Reads one row's fields by column name, recording errors with their place.
+/// Values are borrowed from the record; only an error copies one.
 struct Row<'a> {
     rec: &'a csv::StringRecord,
-    cols: &'a HashMap<&'static str, usize>,
-    loc: Location,
+    cols: &'a Cols,
+    file: &'a str,
+    line: u64,
     errors: &'a mut Vec<RecordError>,
 }
 
-impl Row<'_> {
-    fn raw(&self, col: &str) -> &str {
-        self.cols
-            .get(col)
-            .and_then(|&i| self.rec.get(i))
-            .unwrap_or("")
+impl<'a> Row<'a> {
+    fn raw(&self, col: &str) -> &'a str {
+        let rec: &'a csv::StringRecord = self.rec;
+        self.cols.get(col).and_then(|&i| rec.get(i)).unwrap_or("")
+    }
+
+    fn location(&self) -> Location {
+        Location {
+            file: self.file.to_owned(),
+            line: self.line,
+            path: None,
+        }
     }
 
     fn opt_str(&self, col: &str) -> Option<String> {
@@ -119,8 +130,9 @@ impl Row<'_> {
     }
 
     fn fail(&mut self, col: &str, value: &str, expected: String) {
+        let location = self.location();
         self.errors.push(RecordError {
-            location: self.loc.clone(),
+            location,
             field: col.to_owned(),
             value: value.to_owned(),
             expected,
@@ -133,11 +145,11 @@ impl Row<'_> {
         col: &str,
         parse: impl FnOnce(&str) -> Result<T, ModelError>,
     ) -> Option<T> {
-        let v = self.raw(col).to_owned();
-        match parse(&v) {
+        let v = self.raw(col);
+        match parse(v) {
             Ok(x) => Some(x),
             Err(ModelError::Invalid { expected, .. }) => {
-                self.fail(col, &v, expected);
+                self.fail(col, v, expected);
                 None
             }
         }
@@ -149,14 +161,14 @@ impl Row<'_> {
         col: &str,
         parse: impl FnOnce(&str) -> Result<T, ModelError>,
     ) -> Result<Option<T>, ()> {
-        let v = self.raw(col).to_owned();
+        let v = self.raw(col);
         if v.trim().is_empty() {
             return Ok(None);
         }
-        match parse(&v) {
+        match parse(v) {
             Ok(x) => Ok(Some(x)),
             Err(ModelError::Invalid { expected, .. }) => {
-                self.fail(col, &v, expected);
+                self.fail(col, v, expected);
                 Err(())
             }
         }
@@ -164,7 +176,7 @@ impl Row<'_> {
 
     /// A `;`-separated list of values.
     fn list<T>(&mut self, col: &str, parse: impl Fn(&str) -> Result<T, ModelError>) -> Vec<T> {
-        let v = self.raw(col).to_owned();
+        let v = self.raw(col);
         let mut out = Vec::new();
         for part in v.split(';').map(str::trim).filter(|s| !s.is_empty()) {
             match parse(part) {
@@ -203,8 +215,8 @@ fn header_columns(
     spec: &Spec,
     headers: &csv::StringRecord,
     file_name: &str,
-) -> Result<HashMap<&'static str, usize>, ImportError> {
-    let mut cols: HashMap<&'static str, usize> = HashMap::new();
+) -> Result<Cols, ImportError> {
+    let mut cols = Cols::default();
     for (i, h) in headers.iter().enumerate() {
         let h = h.trim().trim_start_matches('\u{feff}');
         let known = spec.required.iter().chain(spec.optional).find(|c| **c == h);
@@ -237,13 +249,66 @@ fn header_columns(
     Ok(cols)
 }
 
+/// The name a file of the folder is reported under.
+fn file_name(dir: &Path, spec: &Spec) -> String {
+    dir.join(spec.file).display().to_string()
+}
+
+/// Reads the data rows of one CSV stream whose header is already read,
+/// calling `each` for every row that has the header's width and is not
+/// blank. Line numbers are the reader's plus `line_base` (a chunk of a file
+/// is read from its own line 1). Both the small files and the chunks of
+/// `interactions.csv` are read here, so they check rows alike.
+fn read_rows<R: std::io::Read>(
+    rdr: &mut csv::Reader<R>,
+    file: &str,
+    line_base: u64,
+    cols: &Cols,
+    width: usize,
+    errors: &mut Vec<RecordError>,
+    mut each: impl FnMut(Row<'_>),
+) -> Result<(), ImportError> {
+    let mut rec = csv::StringRecord::new();
+    loop {
+        match rdr.read_record(&mut rec) {
+            Ok(false) => return Ok(()),
+            Ok(true) => {}
+            Err(e) => return Err(csv_error(file, line_base, e)),
+        }
+        let line = line_base + rec.position().map(|p| p.line()).unwrap_or(0);
+        if rec.len() != width {
+            errors.push(RecordError {
+                location: Location {
+                    file: file.to_owned(),
+                    line,
+                    path: None,
+                },
+                field: "(row)".into(),
+                value: format!("{} columns", rec.len()),
+                expected: format!("{width} columns, as in the header"),
+            });
+            continue;
+        }
+        if rec.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        each(Row {
+            rec: &rec,
+            cols,
+            file,
+            line,
+            errors,
+        });
+    }
+}
+
 /// Reads one file of the folder, calling `each` for every data row. A missing
 /// optional file reads as empty.
 fn read_file(
     dir: &Path,
     spec: &Spec,
     errors: &mut Vec<RecordError>,
-    mut each: impl FnMut(Row<'_>),
+    each: impl FnMut(Row<'_>),
 ) -> Result<(), ImportError> {
     let path = dir.join(spec.file);
     if !path.exists() {
@@ -262,43 +327,13 @@ fn read_file(
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(BufReader::with_capacity(1 << 20, file));
-    let file_name = path.display().to_string();
-    let headers = rdr.headers().map_err(|e| csv_error(&file_name, e))?.clone();
+    let file_name = file_name(dir, spec);
+    let headers = rdr
+        .headers()
+        .map_err(|e| csv_error(&file_name, 0, e))?
+        .clone();
     let cols = header_columns(spec, &headers, &file_name)?;
-    let width = headers.len();
-    let mut rec = csv::StringRecord::new();
-    loop {
-        match rdr.read_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => return Err(csv_error(&file_name, e)),
-        }
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        let loc = Location {
-            file: file_name.clone(),
-            line,
-            path: None,
-        };
-        if rec.len() != width {
-            errors.push(RecordError {
-                location: loc,
-                field: "(row)".into(),
-                value: format!("{} columns", rec.len()),
-                expected: format!("{width} columns, as in the header"),
-            });
-            continue;
-        }
-        if rec.iter().all(|f| f.trim().is_empty()) {
-            continue;
-        }
-        each(Row {
-            rec: &rec,
-            cols: &cols,
-            loc,
-            errors,
-        });
-    }
-    Ok(())
+    read_rows(&mut rdr, &file_name, 0, &cols, headers.len(), errors, each)
 }
 
 fn header_error(file: &str, reason: String) -> ImportError {
@@ -314,8 +349,9 @@ fn header_error(file: &str, reason: String) -> ImportError {
     }])
 }
 
-fn csv_error(file: &str, e: csv::Error) -> ImportError {
-    let line = e.position().map(|p| p.line()).unwrap_or(0);
+/// A CSV syntax or encoding error, at the reader's line plus `line_base`.
+fn csv_error(file: &str, line_base: u64, e: csv::Error) -> ImportError {
+    let line = e.position().map(|p| line_base + p.line()).unwrap_or(0);
     let reason = match e.kind() {
         csv::ErrorKind::Utf8 { .. } => {
             "text in UTF-8 (this row has bytes that are not UTF-8)".to_owned()
@@ -341,6 +377,7 @@ pub fn read_dir(dir: &Path) -> Result<(Bundle, SourceMap), ImportError> {
     let mut src = SourceMap::default();
     let mut errors: Vec<RecordError> = Vec::new();
 
+    src.organizations = Locations::in_file(file_name(dir, &ORGANIZATIONS));
     read_file(dir, &ORGANIZATIONS, &mut errors, |mut r| {
         let id = r.req("org_id", OrgId::parse);
         let name = r.req_str("name");
@@ -356,10 +393,11 @@ pub fn read_dir(dir: &Path) -> Result<(Bundle, SourceMap), ImportError> {
                 is_ours,
                 parent,
             });
-            src.organizations.push(r.loc.clone());
+            src.organizations.push_line(r.line);
         }
     })?;
 
+    src.people = Locations::in_file(file_name(dir, &PEOPLE));
     read_file(dir, &PEOPLE, &mut errors, |mut r| {
         let id = r.req("person_id", PersonId::parse);
         let org = r.req("org_id", OrgId::parse);
@@ -392,22 +430,24 @@ pub fn read_dir(dir: &Path) -> Result<(Bundle, SourceMap), ImportError> {
                 role,
                 attitude,
             });
-            src.people.push(r.loc.clone());
+            src.people.push_line(r.line);
         }
     })?;
 
+    src.account_team = Locations::in_file(file_name(dir, &ACCOUNT_TEAM));
     read_file(dir, &ACCOUNT_TEAM, &mut errors, |mut r| {
         let org = r.req("org_id", OrgId::parse);
         let person = r.req("person_id", PersonId::parse);
         let role = r.req("team_role", TeamRole::parse);
         if let (Some(org), Some(person), Some(role)) = (org, person, role) {
             b.account_team.push(TeamMember { org, person, role });
-            src.account_team.push(r.loc.clone());
+            src.account_team.push_line(r.line);
         }
     })?;
 
     read_interactions(dir, &mut b, &mut src, &mut errors)?;
 
+    src.influences = Locations::in_file(file_name(dir, &INFLUENCES));
     read_file(dir, &INFLUENCES, &mut errors, |mut r| {
         let from = r.req("influencer_id", PersonId::parse);
         let to = r.req("influenced_id", PersonId::parse);
@@ -422,10 +462,11 @@ pub fn read_dir(dir: &Path) -> Result<(Bundle, SourceMap), ImportError> {
                 kind,
                 strength,
             });
-            src.influences.push(r.loc.clone());
+            src.influences.push_line(r.line);
         }
     })?;
 
+    src.assessments = Locations::in_file(file_name(dir, &ASSESSMENTS));
     read_file(dir, &ASSESSMENTS, &mut errors, |mut r| {
         let from = r.req("from_person", PersonId::parse);
         let to = r.req("to_person", PersonId::parse);
@@ -440,10 +481,11 @@ pub fn read_dir(dir: &Path) -> Result<(Bundle, SourceMap), ImportError> {
                 at,
                 by,
             });
-            src.assessments.push(r.loc.clone());
+            src.assessments.push_line(r.line);
         }
     })?;
 
+    src.opportunities = Locations::in_file(file_name(dir, &OPPORTUNITIES));
     read_file(dir, &OPPORTUNITIES, &mut errors, |mut r| {
         let id = r.req("opportunity_id", OpportunityId::parse);
         let account = r.req("account_id", OrgId::parse);
@@ -465,10 +507,11 @@ pub fn read_dir(dir: &Path) -> Result<(Bundle, SourceMap), ImportError> {
                 close_date,
                 owner,
             });
-            src.opportunities.push(r.loc.clone());
+            src.opportunities.push_line(r.line);
         }
     })?;
 
+    src.opportunity_contacts = Locations::in_file(file_name(dir, &OPPORTUNITY_CONTACTS));
     read_file(dir, &OPPORTUNITY_CONTACTS, &mut errors, |mut r| {
         let opportunity = r.req("opportunity_id", OpportunityId::parse);
         let person = r.req("person_id", PersonId::parse);
@@ -499,7 +542,7 @@ pub fn read_dir(dir: &Path) -> Result<(Bundle, SourceMap), ImportError> {
                 price_acceptance: pa,
                 at,
             });
-            src.opportunity_contacts.push(r.loc.clone());
+            src.opportunity_contacts.push_line(r.line);
         }
     })?;
 
@@ -532,11 +575,11 @@ fn parse_interaction(r: &mut Row<'_>) -> Option<Interaction> {
     })
 }
 
-/// Parsed rows of one chunk of a file, with their locations and errors.
+/// Parsed rows of one chunk of a file, with their lines and errors.
 #[derive(Default)]
 struct Chunk {
     rows: Vec<Interaction>,
-    locations: Vec<Location>,
+    lines: Vec<u64>,
     errors: Vec<RecordError>,
 }
 
@@ -554,7 +597,7 @@ fn read_interactions(
     if !path.exists() {
         return Ok(());
     }
-    let file_name = path.display().to_string();
+    let file_name = file_name(dir, &INTERACTIONS);
     let bytes = std::fs::read(&path).map_err(|e| ImportError::Unreadable {
         path: file_name.clone(),
         reason: e.to_string(),
@@ -567,7 +610,7 @@ fn read_interactions(
         .from_reader(&bytes[..header_end]);
     let mut headers = csv::StringRecord::new();
     hdr.read_record(&mut headers)
-        .map_err(|e| csv_error(&file_name, e))?;
+        .map_err(|e| csv_error(&file_name, 0, e))?;
     let cols = header_columns(&INTERACTIONS, &headers, &file_name)?;
     let width = headers.len();
     let body = &bytes[header_end..];
@@ -606,52 +649,25 @@ fn read_interactions(
                 .has_headers(false)
                 .flexible(true)
                 .from_reader(&body[start..end]);
-            let mut rec = csv::StringRecord::new();
-            loop {
-                match rdr.read_record(&mut rec) {
-                    Ok(false) => break,
-                    Ok(true) => {}
-                    Err(e) => {
-                        let at = e.position().map(|p| p.line() - 1).unwrap_or(0);
-                        return Err(csv_error(&file_name, e)).map_err(|err| match err {
-                            ImportError::Invalid(mut v) => {
-                                for x in &mut v {
-                                    x.location.line = line0 + at;
-                                }
-                                ImportError::Invalid(v)
-                            }
-                            other => other,
-                        });
+            let Chunk {
+                rows,
+                lines,
+                errors,
+            } = &mut out;
+            read_rows(
+                &mut rdr,
+                &file_name,
+                line0 - 1,
+                &cols,
+                width,
+                errors,
+                |mut row| {
+                    if let Some(i) = parse_interaction(&mut row) {
+                        lines.push(row.line);
+                        rows.push(i);
                     }
-                }
-                let loc = Location {
-                    file: file_name.clone(),
-                    line: line0 + rec.position().map(|p| p.line() - 1).unwrap_or(0),
-                    path: None,
-                };
-                if rec.len() != width {
-                    out.errors.push(RecordError {
-                        location: loc,
-                        field: "(row)".into(),
-                        value: format!("{} columns", rec.len()),
-                        expected: format!("{width} columns, as in the header"),
-                    });
-                    continue;
-                }
-                if rec.iter().all(|f| f.trim().is_empty()) {
-                    continue;
-                }
-                let mut row = Row {
-                    rec: &rec,
-                    cols: &cols,
-                    loc,
-                    errors: &mut out.errors,
-                };
-                if let Some(i) = parse_interaction(&mut row) {
-                    out.locations.push(row.loc);
-                    out.rows.push(i);
-                }
-            }
+                },
+            )?;
             Ok(out)
         })
         .collect();
@@ -660,11 +676,11 @@ fn read_interactions(
         .map(|c| c.as_ref().map(|c| c.rows.len()).unwrap_or(0))
         .sum();
     b.interactions.reserve(total);
-    src.interactions.reserve(total);
+    src.interactions = Locations::in_file(file_name.clone());
     for c in chunks {
         let c = c?;
         b.interactions.extend(c.rows);
-        src.interactions.extend(c.locations);
+        src.interactions.extend_lines(c.lines);
         errors.extend(c.errors);
     }
     Ok(())

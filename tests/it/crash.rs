@@ -91,6 +91,15 @@ fn count(db: &Path) -> (i64, i64) {
             |r| r.get(0),
         )
         .unwrap();
+    // ... and listed under it for reading by account, in the same transaction.
+    let listed: i64 = c
+        .query_row(
+            "SELECT count(*) FROM interactions_by_account WHERE account_id = '1'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(listed, p, "interactions_by_account is out of step");
     (n, p)
 }
 

@@ -137,3 +137,113 @@ async fn decision_chain_keeps_every_dated_assessment() {
     let exported = t.store.export().await.unwrap();
     assert_eq!(exported.opportunity_contacts, vec![first, later]);
 }
+
+fn interaction(id: &str, kind: &str, at: &str, people: &[&str]) -> renmai_graph::Interaction {
+    let participants: Vec<renmai_graph::PersonId> = people
+        .iter()
+        .map(|p| renmai_graph::PersonId::parse(p).unwrap())
+        .collect();
+    renmai_graph::Interaction {
+        id: renmai_graph::InteractionId::parse(id).unwrap(),
+        kind: renmai_graph::InteractionKind::parse(kind).unwrap(),
+        at: renmai_graph::Timestamp::parse(at).unwrap(),
+        initiator: participants[0].clone(),
+        participants,
+    }
+}
+
+async fn account_interactions(t: &TestStore, account: &str) -> Vec<String> {
+    let acct = renmai_graph::OrgId::parse(account).unwrap();
+    let data = t.store.account_data(&acct).await.unwrap().unwrap();
+    let mut ids: Vec<String> = data.interactions.iter().map(|i| i.id.to_string()).collect();
+    ids.sort();
+    ids
+}
+
+/// The by-account table holds exactly the filed interactions at their times.
+fn assert_filed_consistently(t: &TestStore) {
+    let c = rusqlite::Connection::open(t.dir.path().join("renmai.db")).unwrap();
+    let stray: i64 = c
+        .query_row(
+            "SELECT (SELECT count(*) FROM (SELECT account_id, at, id FROM interactions WHERE account_id IS NOT NULL EXCEPT SELECT account_id, at, interaction_id FROM interactions_by_account)) + (SELECT count(*) FROM (SELECT account_id, at, interaction_id FROM interactions_by_account EXCEPT SELECT account_id, at, id FROM interactions WHERE account_id IS NOT NULL))",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stray, 0, "interactions_by_account is out of step");
+}
+
+/// Edited interactions move between accounts; unchanged ones are left as
+/// they are; new ones are filed. Run against a small store (rows compared by
+/// a range scan) and against one much bigger than the import (one lookup
+/// per row).
+#[tokio::test]
+async fn reimport_with_edits_refiles_interactions() {
+    for filler in [0usize, 100] {
+        let t = TestStore::new();
+        let dir = t.dir.path().join("bundle");
+        write_small_bundle(&dir);
+        let (_, b, _) = import::read(&dir).unwrap();
+        t.import(b).await;
+        if filler > 0 {
+            let calls = (0..filler)
+                .map(|k| {
+                    interaction(
+                        &format!("f{k:03}"),
+                        "call",
+                        "2025-01-05T10:00:00Z",
+                        &["2", "12"],
+                    )
+                })
+                .collect();
+            t.import(renmai::bundle::Bundle {
+                interactions: calls,
+                ..Default::default()
+            })
+            .await;
+        }
+        assert_eq!(account_interactions(&t, "1").await.len(), 4 + filler);
+        assert!(account_interactions(&t, "2").await.is_empty());
+
+        let edits = renmai::bundle::Bundle {
+            interactions: vec![
+                // was 1 → 10 (account 1) on 2025-11-01: now with Gil of account 2, later
+                interaction("1", "meeting", "2025-11-20T10:00:00Z", &["1", "20"]),
+                // unchanged
+                interaction("2", "email", "2025-11-02T09:00:00Z", &["10", "1"]),
+                // new, account 2
+                interaction("6", "call", "2025-11-21T10:00:00Z", &["2", "20"]),
+                // new, both accounts: filed under 1, also listed for 2
+                interaction("7", "workshop", "2025-11-22T10:00:00Z", &["1", "10", "20"]),
+            ],
+            ..Default::default()
+        };
+        let src = renmai::validate::SourceMap::synthetic("edits", &edits);
+        let s = t
+            .store
+            .import(edits.clone(), src.clone(), Arc::new(NoProgress))
+            .await
+            .unwrap();
+        assert_eq!((s.interactions.new, s.interactions.existing), (2, 2));
+        let mut want1: Vec<String> = ["2", "3", "4", "7"].map(String::from).to_vec();
+        want1.extend((0..filler).map(|k| format!("f{k:03}")));
+        want1.sort();
+        assert_eq!(account_interactions(&t, "1").await, want1);
+        assert_eq!(account_interactions(&t, "2").await, ["1", "6", "7"]);
+        assert_filed_consistently(&t);
+
+        // Importing the edits again changes nothing.
+        let before = canonical(t.store.export().await.unwrap());
+        let again = t
+            .store
+            .import(edits, src, Arc::new(NoProgress))
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.interactions.new, again.interactions.existing),
+            (0, 4)
+        );
+        assert_eq!(canonical(t.store.export().await.unwrap()), before);
+        assert_filed_consistently(&t);
+    }
+}

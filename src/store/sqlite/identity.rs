@@ -59,7 +59,7 @@ struct Undo {
 }
 
 pub(super) const MIGRATION: &str = r#"
--- 4: identity resolution. Possible duplicates found by imports, and merges
+-- 5: identity resolution. Possible duplicates found by imports, and merges
 -- with what they changed so that a split can undo them.
 CREATE TABLE identity_review (
     existing_id TEXT NOT NULL,
@@ -183,6 +183,43 @@ fn accounts_of(tx: &Transaction<'_>, pks: &[i64]) -> Result<Vec<String>, StoreEr
         }
     }
     Ok(out)
+}
+
+/// Keeps `interactions_by_account` in step with an interaction whose
+/// account moved from `old` to `new` (each an account and the time).
+fn move_account_row(
+    tx: &Transaction<'_>,
+    id: &str,
+    old: Option<(&str, i64)>,
+    new: Option<(&str, i64)>,
+) -> Result<(), StoreError> {
+    if let Some((account, at)) = old {
+        tx.execute(
+            "DELETE FROM interactions_by_account WHERE account_id = ?1 AND at = ?2 AND interaction_id = ?3",
+            params![account, at, id],
+        )?;
+    }
+    if let Some((account, at)) = new {
+        tx.execute(
+            "INSERT OR IGNORE INTO interactions_by_account (account_id, at, interaction_id) VALUES (?1, ?2, ?3)",
+            params![account, at, id],
+        )?;
+    }
+    Ok(())
+}
+
+/// The stored account and time of an interaction, if it is stored.
+fn account_row(
+    tx: &Transaction<'_>,
+    id: &str,
+) -> Result<Option<(Option<String>, i64)>, StoreError> {
+    Ok(tx
+        .query_row(
+            "SELECT account_id, at FROM interactions WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
 }
 
 fn pks(s: &str) -> Result<Vec<i64>, StoreError> {
@@ -393,6 +430,10 @@ pub(super) fn merge(
         for acc in q.query_map([id], |r| r.get::<_, String>(0))? {
             undo.interaction_accounts.push((acc?, id.clone()));
         }
+        let before = account_row(tx, id)?;
+        let old_account = before
+            .as_ref()
+            .and_then(|(a, at)| a.as_deref().map(|a| (a, *at)));
         let mut now: Vec<i64> = Vec::new();
         for p in pks(parts)? {
             let p = if p == b { a } else { p };
@@ -407,6 +448,7 @@ pub(super) fn merge(
         if now.len() < 2 {
             // Only the survivor is left: an interaction with oneself is none.
             tx.execute("DELETE FROM interactions WHERE id = ?1", [id])?;
+            move_account_row(tx, id, old_account, None)?;
             report.interactions_dropped += 1;
             continue;
         }
@@ -414,6 +456,13 @@ pub(super) fn merge(
         tx.execute(
             "UPDATE interactions SET participants = ?2, account_id = ?3 WHERE id = ?1",
             params![id, join(&now), accounts.first()],
+        )?;
+        let at = before.as_ref().map(|(_, at)| *at).unwrap_or_default();
+        move_account_row(
+            tx,
+            id,
+            old_account,
+            accounts.first().map(|a| (a.as_str(), at)),
         )?;
         for acc in accounts.iter().skip(1) {
             tx.execute(
@@ -556,15 +605,24 @@ pub(super) fn split(
                 .collect::<Vec<_>>(),
         );
         row.values[i] = parts.into();
-        if let Some(j) = row.cols.iter().position(|c| c == "id")
-            && let Some(id) = row.values[j].as_str()
-        {
-            tx.execute(
-                "DELETE FROM interaction_accounts WHERE interaction_id = ?1",
-                [id],
-            )?;
+        let value = |c: &str| row.cols.iter().position(|x| x == c).map(|i| &row.values[i]);
+        let id = value("id")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned();
+        let at = value("at").and_then(|v| v.as_i64()).unwrap_or_default();
+        let account = value("account_id")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
+        tx.execute(
+            "DELETE FROM interaction_accounts WHERE interaction_id = ?1",
+            [&id],
+        )?;
+        if let Some((Some(a), at_now)) = account_row(tx, &id)? {
+            move_account_row(tx, &id, Some((&a, at_now)), None)?;
         }
         insert(tx, &row, "REPLACE")?;
+        move_account_row(tx, &id, None, account.as_deref().map(|a| (a, at)))?;
         report.interactions += 1;
     }
     for (acc, id) in &undo.interaction_accounts {
