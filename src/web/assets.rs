@@ -31,6 +31,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/map.js"),
     ),
+    (
+        "bigmap.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/bigmap.js"),
+    ),
     // Vendored from the npm registry, MIT (see static/vendor/README.md).
     (
         "vendor/cytoscape.min.js",

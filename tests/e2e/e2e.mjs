@@ -9,8 +9,8 @@
 // RENMAI_BIN picks the binary (default: $CARGO_TARGET_DIR or target, debug).
 // RENMAI_SKIP_BROWSER=1 skips (local runs only); a missing Chromium fails.
 // Screenshots go to test-output/.
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -86,19 +86,57 @@ if (process.argv[2] === "--bench") {
   process.exit(0);
 }
 
-/** Clicks a node (by id, or the first stakeholder) where it is drawn. */
+/** Clicks a node (by id, or the first stakeholder) where it is drawn; works
+ *  with either renderer (map.js's renmaiMapLocate centres it first). */
 async function clickNode(page, id) {
-  const at = await page.evaluate((id) => {
-    const cy = window.renmaiMap;
-    const n = id ? cy.getElementById(id) : cy.nodes(".them").first();
-    cy.center(n);
-    const p = n.renderedPosition();
-    const box = cy.container().getBoundingClientRect();
-    return { x: box.left + p.x, y: box.top + p.y, id: n.id() };
-  }, id);
+  const at = await page.evaluate((id) => window.renmaiMapLocate(id), id);
   await page.mouse.click(at.x, at.y);
-  await page.waitForFunction((id) => document.querySelector("#panel h2")?.textContent.length > 0, at.id, { timeout: 5000 });
+  await page.waitForFunction(() => document.querySelector("#panel h2")?.textContent.length > 0, null, { timeout: 5000 });
   return at.id;
+}
+
+/** Writes a CSV bundle with one large account (517 people in a five-level
+ *  org chart, influences, three of our sellers with meetings) so the map's
+ *  canvas renderer, used above 300 people, runs here too. */
+function largeBundle(dir) {
+  const first = ["Ana", "Ben", "Chen", "Dana", "Emre", "Fatima", "Goran", "Hana", "Ivo", "Jia", "Kofi", "Lena"];
+  const last = ["Berg", "Costa", "Dahl", "Eze", "Fox", "Gupta", "Holm", "Ito", "Jung", "Kaya", "Lund", "Mora"];
+  const people = [["person_id", "org_id", "name", "title", "level", "department", "role", "reports_to"]];
+  const add = (id, title, level, dept, mgr) => {
+    const k = people.length - 1;
+    people.push([id, "big", `${first[k % 12]} ${last[Math.floor(k / 12) % 12]} ${k}`, title, level, dept, "none", mgr]);
+  };
+  add("bg-0", "Chief Executive Officer", 1, "Executive", "");
+  let n = 1;
+  const depts = ["Finance", "IT", "Operations", "Sales", "R&D", "HR"];
+  depts.forEach((d, v) => {
+    const vp = `bg-${n++}`; add(vp, `VP ${d}`, 2, d, "bg-0");
+    for (let i = 0; i < 5; i++) {
+      const dir = `bg-${n++}`; add(dir, `Director ${d} ${i + 1}`, 3, d, vp);
+      for (let j = 0; j < 4; j++) {
+        const mgr = `bg-${n++}`; add(mgr, `Manager ${d}`, 4, d, dir);
+        for (let s = 0; s < 3; s++) add(`bg-${n++}`, `Analyst ${d}`, 5, d, mgr);
+      }
+    }
+    void v;
+  });
+  for (const [id, name] of [["bs-1", "Sam Seller"], ["bs-2", "Pia Presales"], ["bs-3", "Eli Exec"]]) people.push([id, "ours", name, "Account Executive", 3, "Sales", "none", ""]);
+  const inf = [["influencer_id", "influenced_id", "kind", "strength"]];
+  for (let i = 0; i < 80; i++) inf.push([`bg-${(i * 37) % n}`, `bg-${(i * 53 + 11) % n}`, "former_colleague", ((i % 9) + 1) / 10]);
+  const ix = [["interaction_id", "from_person", "to_person", "kind", "timestamp", "direction"]];
+  const day = 86400000;
+  for (let i = 0; i < 60; i++) {
+    const when = new Date(Date.now() - (i % 20 + 1) * day).toISOString().slice(0, 19) + "Z";
+    ix.push([i + 1, `bs-${(i % 3) + 1}`, `bg-${(i * 7) % 40}`, "meeting", when, "outbound"]);
+  }
+  const csv = (rows) => rows.map((r) => r.join(",")).join("\n") + "\n";
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "organizations.csv"), csv([["org_id", "name", "industry", "region", "is_ours"], ["ours", "Our Company", "Software", "EMEA", 1], ["big", "Grossfeld Industries", "Manufacturing", "EMEA", 0]]));
+  writeFileSync(join(dir, "people.csv"), csv(people));
+  writeFileSync(join(dir, "account_team.csv"), csv([["org_id", "person_id", "team_role"], ["big", "bs-1", "account_executive"], ["big", "bs-2", "solutions_engineer"], ["big", "bs-3", "executive_sponsor"]]));
+  writeFileSync(join(dir, "influences.csv"), csv(inf));
+  writeFileSync(join(dir, "interactions.csv"), csv(ix));
+  return n;
 }
 
 const bin = process.env.RENMAI_BIN || join(process.env.CARGO_TARGET_DIR || join(root, "target"), "debug", "renmai");
@@ -110,6 +148,17 @@ const dir = mkdtempSync(join(tmpdir(), "renmai-e2e-"));
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const server = spawn(bin, ["--db", join(dir, "e2e.db"), "serve", "--demo", "--addr", `127.0.0.1:${port}`], { stdio: ["ignore", "inherit", "inherit"] });
+// A second server with one large account, for the canvas renderer.
+const bigPeople = largeBundle(join(dir, "big"));
+const imported = spawnSync(bin, ["--quiet", "--db", join(dir, "big.db"), "import", join(dir, "big")], { encoding: "utf8" });
+if (imported.status !== 0) {
+  console.error(`e2e: FAILED: importing the large account: ${imported.stderr}`);
+  server.kill();
+  process.exit(1);
+}
+const bigPort = await freePort();
+const bigBase = `http://127.0.0.1:${bigPort}`;
+const bigServer = spawn(bin, ["--db", join(dir, "big.db"), "serve", "--addr", `127.0.0.1:${bigPort}`], { stdio: ["ignore", "inherit", "inherit"] });
 let browser;
 let failed = false;
 try {
@@ -178,6 +227,42 @@ try {
   assert.ok(lit >= 2, `path nodes highlighted (${lit})`);
   await page.screenshot({ path: join(out, "e2e-paths.png"), fullPage: true });
 
+  // A large account: drawn on the canvas (no Cytoscape on the page), every
+  // stakeholder of the JSON drawn, clicks fill the panel, our sellers are
+  // hidden (not clickable) until shown, the wheel zooms, paths light up.
+  await waitFor(`${bigBase}/healthz`, 30000);
+  const bigJson = await (await fetch(`${bigBase}/accounts/big/map.json`)).json();
+  assert.equal(bigJson.nodes.filter((n) => !n.ours).length, bigPeople);
+  const big = await openMap(page, `${bigBase}/accounts/big`);
+  assert.equal(big.rendered, bigPeople, "rendered nodes match map.json (canvas)");
+  assert.equal(await page.evaluate(() => typeof window.cytoscape), "undefined", "no Cytoscape on a large account's page");
+  assert.ok(await page.evaluate(() => window.renmaiMap.inked()) > 2000, "the canvas shows the map");
+  console.log(`e2e: large map drew ${big.rendered} stakeholders on the canvas, interactive after ${big.ready} ms`);
+  await page.screenshot({ path: join(out, "e2e-bigmap.png") });
+  await clickNode(page, "bg-1");
+  assert.match(await page.locator("#panel").innerText(), /VP Finance/);
+  await clickNode(page, "bg-40");
+  assert.match(await page.locator("#panel h2").innerText(), /\b40$/);
+  const seller = await page.evaluate(() => window.renmaiMapLocate("bs-1"));
+  await page.mouse.click(seller.x, seller.y);
+  await page.waitForTimeout(200);
+  assert.doesNotMatch(await page.locator("#panel").innerText(), /Sam Seller/, "a hidden seller is not clickable");
+  await page.locator("#show-ours").check();
+  await clickNode(page, "bs-1");
+  assert.match(await page.locator("#panel").innerText(), /Sam Seller[\s\S]*Our team/);
+  const z0 = await page.evaluate(() => window.renmaiMap.zoom());
+  const mb = await page.locator("#map").boundingBox();
+  await page.mouse.move(mb.x + mb.width / 2, mb.y + mb.height / 2);
+  await page.mouse.wheel(0, -400);
+  await page.waitForFunction((z0) => window.renmaiMap.zoom() > z0, z0, { timeout: 5000 });
+  await page.screenshot({ path: join(out, "e2e-bigmap-zoomed.png") });
+  await page.goto(`${bigBase}/accounts/big/paths?to=bg-0&k=2`);
+  await page.waitForSelector("#map[data-ready='1']", { timeout: 30000 });
+  const bigLit = await page.evaluate(() => window.renmaiMap.lit());
+  assert.ok(bigLit >= 2, `path nodes highlighted on the canvas (${bigLit})`);
+  assert.ok(await page.evaluate(() => window.renmaiMap.inked()) > 2000, "the canvas shows the path");
+  await page.screenshot({ path: join(out, "e2e-bigmap-paths.png"), fullPage: true });
+
   for (const [path, name] of [["/accounts/acc-lumen/coverage", "coverage"], ["/coach", "coach"]]) {
     await page.goto(base + path);
     await page.screenshot({ path: join(out, `e2e-${name}.png`), fullPage: true });
@@ -190,6 +275,7 @@ try {
 } finally {
   if (browser) await browser.close();
   server.kill();
+  bigServer.kill();
   rmSync(dir, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);

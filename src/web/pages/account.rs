@@ -147,6 +147,19 @@ struct MapPage {
     rows: Vec<StakeholderRow>,
     total: usize,
     alerts: Vec<super::Alert>,
+    /// Drawn by `static/bigmap.js` rather than Cytoscape (see [`canvas_map`]).
+    canvas: bool,
+}
+
+/// Maps of more people than this (ours included) are drawn on a plain
+/// canvas at the server's positions: Cytoscape.js with a dagre layout takes
+/// seconds above it in a browser, so its scripts are not sent at all. The
+/// same threshold as `DAGRE_MAX` in `static/map.js`, which also falls back
+/// to the canvas whenever Cytoscape is missing.
+const CANVAS_ABOVE: usize = 300;
+
+fn canvas_map(data: &AccountData) -> bool {
+    data.people.len() + data.our_people.len() > CANVAS_ABOVE
 }
 
 #[derive(Deserialize)]
@@ -188,6 +201,7 @@ pub(super) async fn map_page(
         rows,
         total,
         alerts: super::alerts(&data, &scores),
+        canvas: canvas_map(&data),
     })?;
     if !all {
         MAP_HTML.put(&data.account.id, &scores, Arc::new(page.0.clone()));
@@ -220,8 +234,8 @@ pub struct MapNode {
     pub last_contact: String,
     pub href: String,
     pub paths_href: String,
-    /// A top-down tree position (reports-to), used as a preset layout for
-    /// accounts too large for a client-side dagre layout.
+    /// The org-chart position from [`chart_positions`], drawn as it is on
+    /// accounts too large for a layout in the browser.
     pub x: f64,
     pub y: f64,
 }
@@ -234,7 +248,6 @@ pub struct MapEdge {
     /// or `tie` (our person → stakeholder, familiar or closer).
     pub kind: &'static str,
     pub strength: f64,
-    pub label: String,
 }
 
 #[derive(Serialize)]
@@ -245,108 +258,38 @@ pub struct MapJson {
     pub edges: Vec<MapEdge>,
 }
 
-const X_GAP: f64 = 70.0;
-const Y_GAP: f64 = 110.0;
-/// More reports-without-reports than this are laid out as a grid.
-const LEAF_WRAP: usize = 3;
-/// Row height of such a grid, in levels.
-const LEAF_ROW: f64 = 0.5;
-
-/// A tidy top-down tree layout over `reports_to`: leaves take consecutive
-/// slots, a manager sits over the middle of their reports. O(n).
-fn tree_layout(data: &AccountData) -> Vec<(f64, f64)> {
-    let n = data.people.len();
+/// Positions of the account's people on the map: the org chart of
+/// [`super::layout`] over reports-to, reports in name order, one level below
+/// the row of our people (at `y = 0`).
+fn chart_positions(data: &AccountData) -> Vec<(f64, f64)> {
+    let mut by_name: Vec<usize> = (0..data.people.len()).collect();
+    by_name.sort_by(|a, b| {
+        let (pa, pb) = (&data.people[*a], &data.people[*b]);
+        pa.name.cmp(&pb.name).then_with(|| pa.id.cmp(&pb.id))
+    });
+    let mut rank = vec![0; by_name.len()];
+    for (r, &i) in by_name.iter().enumerate() {
+        rank[i] = r;
+    }
     let index: HashMap<&PersonId, usize> = data
         .people
         .iter()
         .enumerate()
         .map(|(i, p)| (&p.id, i))
         .collect();
-    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut roots = Vec::new();
-    for (i, p) in data.people.iter().enumerate() {
-        match p.reports_to.as_ref().and_then(|m| index.get(m)) {
-            Some(&m) if m != i => children[m].push(i),
-            _ => roots.push(i),
-        }
-    }
-    let by_name =
-        |v: &mut Vec<usize>| v.sort_by(|a, b| data.people[*a].name.cmp(&data.people[*b].name));
-    for c in &mut children {
-        by_name(c);
-    }
-    // People with no manager and no reports on record ("loners") go in a
-    // grid under the org chart rather than in one endless row.
-    let (mut roots, mut loners): (Vec<usize>, Vec<usize>) =
-        roots.into_iter().partition(|r| !children[*r].is_empty());
-    by_name(&mut roots);
-    by_name(&mut loners);
-    let mut pos = vec![(f64::NAN, 0.0); n];
-    let mut next_slot = 0.0;
-    // Iterative post-order so deep chains cannot overflow the stack.
-    for root in roots {
-        let mut stack = vec![(root, 0.0f64, false)];
-        while let Some((v, depth, done)) = stack.pop() {
-            if !pos[v].0.is_nan() {
-                continue;
-            }
-            let kids = &children[v];
-            // Many reports without reports of their own: a compact grid
-            // under their manager instead of one very long row.
-            if !done {
-                let leaves: Vec<usize> = kids
-                    .iter()
-                    .copied()
-                    .filter(|c| children[*c].is_empty())
-                    .collect();
-                if leaves.len() > LEAF_WRAP {
-                    let cols = (leaves.len() as f64).sqrt().ceil() as usize;
-                    for (i, c) in leaves.iter().enumerate() {
-                        pos[*c] = (
-                            next_slot + (i % cols) as f64,
-                            depth + 1.0 + (i / cols) as f64 * LEAF_ROW,
-                        );
-                    }
-                    next_slot += cols as f64;
-                }
-            }
-            if done || kids.is_empty() {
-                let xs: Vec<f64> = kids
-                    .iter()
-                    .map(|c| pos[*c].0)
-                    .filter(|x| !x.is_nan())
-                    .collect();
-                let x = if xs.is_empty() {
-                    next_slot += 1.0;
-                    next_slot - 1.0
-                } else {
-                    (xs[0] + xs[xs.len() - 1]) / 2.0
-                };
-                pos[v] = (x, depth);
-            } else {
-                stack.push((v, depth, true));
-                for c in kids.iter().rev() {
-                    if pos[*c].0.is_nan() {
-                        stack.push((*c, depth + 1.0, false));
-                    }
-                }
-            }
-        }
-    }
-    if !loners.is_empty() {
-        let below = pos
-            .iter()
-            .filter(|p| !p.0.is_nan())
-            .map(|p| p.1)
-            .fold(-1.0, f64::max)
-            + 1.5;
-        let cols = ((loners.len() as f64 * 3.0).sqrt().ceil() as usize).max(10);
-        for (i, v) in loners.into_iter().enumerate() {
-            pos[v] = ((i % cols) as f64, below + (i / cols) as f64 * LEAF_ROW);
-        }
-    }
-    pos.into_iter()
-        .map(|(x, d)| (if x.is_nan() { 0.0 } else { x * X_GAP }, (d + 1.0) * Y_GAP))
+    let managers: Vec<Option<usize>> = by_name
+        .iter()
+        .map(|&i| {
+            let m = data.people[i].reports_to.as_ref()?;
+            index.get(m).map(|&m| rank[m])
+        })
+        .collect();
+    let placed = super::layout::org_chart(&managers);
+    (0..data.people.len())
+        .map(|i| {
+            let (x, y) = placed[rank[i]];
+            (x, y + super::layout::LEVEL)
+        })
         .collect()
 }
 
@@ -390,7 +333,7 @@ impl AsRef<[u8]> for ArcBytes {
 fn build_map(data: &AccountData, s: &AccountScores, now: Timestamp) -> MapJson {
     let names = Names::of(data);
     let ties = tie_index(s);
-    let pos = tree_layout(data);
+    let pos = chart_positions(data);
     let mut nodes = Vec::with_capacity(data.people.len() + data.our_people.len());
     let paths_base = format!("/accounts/{}/paths?to=", enc(data.account.id.as_str()));
     for ((p, sc), (x, y)) in data.people.iter().zip(&s.stakeholders).zip(&pos) {
@@ -462,7 +405,7 @@ fn build_map(data: &AccountData, s: &AccountScores, now: Timestamp) -> MapJson {
             last_contact: String::new(),
             href: format!("/people/{}", enc(p.id.as_str())),
             paths_href: String::new(),
-            x: (i as f64 + 0.5) * width.max(X_GAP * k) / k,
+            x: (i as f64 + 0.5) * width.max(super::layout::SLOT * k) / k,
             y: 0.0,
         });
     }
@@ -478,7 +421,6 @@ fn build_map(data: &AccountData, s: &AccountScores, now: Timestamp) -> MapJson {
                 target: p.id.to_string(),
                 kind: "reports",
                 strength: 1.0,
-                label: format!("{} reports to {}", p.name, names.name(m)),
             });
         }
     }
@@ -488,13 +430,6 @@ fn build_map(data: &AccountData, s: &AccountScores, now: Timestamp) -> MapJson {
             target: i.to.to_string(),
             kind: "influence",
             strength: i.strength.get(),
-            label: format!(
-                "{} influences {} ({}, {})",
-                names.name(&i.from),
-                names.name(&i.to),
-                i.kind.as_str().replace('_', " "),
-                humanize::percent(i.strength.get())
-            ),
         });
     }
     for t in &s.ties {
@@ -504,13 +439,6 @@ fn build_map(data: &AccountData, s: &AccountScores, now: Timestamp) -> MapJson {
                 target: t.theirs.to_string(),
                 kind: "tie",
                 strength: t.closeness,
-                label: format!(
-                    "{} → {}: {} ({})",
-                    names.name(&t.ours),
-                    names.name(&t.theirs),
-                    level_text(t.level),
-                    humanize::percent(t.closeness)
-                ),
             });
         }
     }
@@ -580,6 +508,7 @@ struct PathsPage {
     target_title: String,
     paths: Vec<PathView>,
     highlight: String,
+    canvas: bool,
 }
 
 pub(super) async fn paths_page(
@@ -647,6 +576,7 @@ pub(super) async fn paths_page(
         target_title,
         paths,
         highlight,
+        canvas: canvas_map(&data),
     })
 }
 

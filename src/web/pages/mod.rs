@@ -9,6 +9,7 @@
 
 mod account;
 pub(crate) mod csrf;
+mod layout;
 mod person;
 
 use std::collections::HashMap;
