@@ -705,7 +705,7 @@ impl<'b> Participants<'b> {
     }
 
     /// Initiator first, then the others in the order given.
-    fn in_order<'i>(i: &'i Interaction) -> impl Iterator<Item = &'i PersonId> {
+    fn in_order(i: &Interaction) -> impl Iterator<Item = &PersonId> {
         let others = i.participants.iter().filter(|p| **p != i.initiator);
         std::iter::once(&i.initiator).chain(others)
     }
