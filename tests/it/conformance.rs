@@ -969,3 +969,54 @@ async fn the_json_api_answers_alike_on_both_stores() {
         assert_eq!(g, e, "the JSON API differs on the Neo4j store");
     }
 }
+
+/// Data written before enrichment lookups existed (no name keys, no e-mail
+/// or external id nodes, no layout version) is upgraded on connect, so the
+/// JSON API finds its people.
+#[tokio::test]
+async fn older_neo4j_data_is_upgraded_on_connect() {
+    use renmai::store::PersonLookup;
+    let _bolt = BOLT.lock().await;
+    let Some(neo) = bolt_store("upgrade").await else {
+        return;
+    };
+    let d = demo();
+    let src = SourceMap::synthetic("demo", &d);
+    import(neo.as_ref(), d.clone(), src).await.unwrap();
+    let p = d.people.iter().find(|p| !p.emails.is_empty()).unwrap();
+    let org = d.organizations.iter().find(|o| o.id == p.org).unwrap();
+    let lookups = vec![
+        PersonLookup::Email(p.emails[0].clone()),
+        PersonLookup::NameAtOrg {
+            name: p.name.clone(),
+            org_name: org.name.clone(),
+        },
+    ];
+    let before = neo.find_people(lookups.clone()).await.unwrap();
+    assert!(before.iter().all(|r| r.iter().any(|x| x.person.id == p.id)));
+    // Back to the first layout, by hand.
+    let settings = bolt_settings().unwrap();
+    let mut config = neo4rs::ConfigBuilder::default()
+        .uri(settings.uri.as_str())
+        .user(settings.user.as_str())
+        .password(settings.password.as_str());
+    if let Some(db) = &settings.database {
+        config = config.db(db.as_str());
+    }
+    let g = neo4rs::Graph::connect(config.build().unwrap()).unwrap();
+    for q in [
+        "MATCH (n:PersonEmail) DELETE n",
+        "MATCH (n:PersonExternalId) DELETE n",
+        "MATCH (n:RenmaiSchema) DELETE n",
+        "MATCH (n:Person) REMOVE n.name_key",
+        "MATCH (n:Organization) REMOVE n.name_key",
+    ] {
+        g.run(neo4rs::query(q)).await.unwrap();
+    }
+    assert_eq!(
+        neo.find_people(lookups.clone()).await.unwrap(),
+        vec![vec![], vec![]]
+    );
+    let upgraded = Neo4jStore::connect(&settings).await.unwrap();
+    assert_eq!(upgraded.find_people(lookups).await.unwrap(), before);
+}
