@@ -50,13 +50,23 @@ use renmai_graph::*;
 use serde::Deserialize;
 
 use super::{
-    AccountSummary, Counts, ImportSummary, PersonRecord, PlanItem, PlanState, Progress, Stats,
-    Store, StoreError,
+    AccountSummary, Counts, ImportSummary, PersonLookup, PersonRecord, PlanItem, PlanState,
+    Progress, Stats, Store, StoreError, StoredResponse,
 };
+use crate::auth::{ApiToken, TokenScope};
 use crate::bundle::Bundle;
 use crate::import::ImportError;
 use crate::validate::{self, ExistingOrg, ExistingPerson, ExistingRefs, SourceMap};
 use renmai_graph::plan::AccountPlan;
+
+/// A map of Bolt values: one row of an `UNWIND $rows` statement.
+macro_rules! row {
+    ($($k:literal => $v:expr),+ $(,)?) => {{
+        let mut r = Row::new();
+        $(r.insert($k.to_owned(), $v);)+
+        r
+    }};
+}
 
 /// Rows per `UNWIND $rows` statement: big enough to amortize the round trip,
 /// small enough that one statement's parameters stay a few hundred KB.
@@ -70,6 +80,10 @@ const MAX_CONNECTIONS: usize = 16;
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(300);
 /// Rows fetched per round trip when reading.
 const FETCH_SIZE: usize = 5_000;
+/// Layout of the stored data that this renmai writes: 1 was the first
+/// (issue 6); 2 added name keys and the e-mail / external id nodes that
+/// enrichment looks people up by. [`Neo4jStore::connect`] upgrades older data.
+const DATA_VERSION: i64 = 2;
 /// Separates the parts of a composite key; ids never contain control characters.
 const SEP: &str = "\u{1f}";
 
@@ -147,6 +161,11 @@ const LABELS: &[&str] = &[
     "OpportunityContact",
     "PlanItem",
     "PlanSnapshot",
+    "PersonEmail",
+    "PersonExternalId",
+    "ApiToken",
+    "IdempotencyKey",
+    "RenmaiSchema",
 ];
 
 /// Uniqueness constraints on every key and indexes on every reference that
@@ -175,6 +194,18 @@ const SCHEMA: &[&str] = &[
     "CREATE INDEX renmai_assessment_to IF NOT EXISTS FOR (n:Assessment) ON (n.to_id)",
     "CREATE INDEX renmai_opportunity_account IF NOT EXISTS FOR (n:Opportunity) ON (n.account_id)",
     "CREATE INDEX renmai_contact_opportunity IF NOT EXISTS FOR (n:OpportunityContact) ON (n.opportunity_id)",
+    // The JSON API: enrichment by e-mail, external id or name at a company,
+    // bearer tokens by hash, idempotency keys.
+    "CREATE CONSTRAINT renmai_email IF NOT EXISTS FOR (n:PersonEmail) REQUIRE n.email IS UNIQUE",
+    "CREATE CONSTRAINT renmai_external_id IF NOT EXISTS FOR (n:PersonExternalId) REQUIRE n.key IS UNIQUE",
+    "CREATE INDEX renmai_email_person IF NOT EXISTS FOR (n:PersonEmail) ON (n.person_id)",
+    "CREATE INDEX renmai_external_id_person IF NOT EXISTS FOR (n:PersonExternalId) ON (n.person_id)",
+    "CREATE INDEX renmai_person_name IF NOT EXISTS FOR (n:Person) ON (n.name_key)",
+    "CREATE INDEX renmai_org_name IF NOT EXISTS FOR (n:Organization) ON (n.name_key)",
+    "CREATE CONSTRAINT renmai_token_name IF NOT EXISTS FOR (n:ApiToken) REQUIRE n.name IS UNIQUE",
+    "CREATE CONSTRAINT renmai_token_hash IF NOT EXISTS FOR (n:ApiToken) REQUIRE n.hash IS UNIQUE",
+    "CREATE CONSTRAINT renmai_idempotency_key IF NOT EXISTS FOR (n:IdempotencyKey) REQUIRE n.key IS UNIQUE",
+    "CREATE CONSTRAINT renmai_schema_id IF NOT EXISTS FOR (n:RenmaiSchema) REQUIRE n.id IS UNIQUE",
 ];
 
 impl Neo4jStore {
@@ -212,7 +243,97 @@ impl Neo4jStore {
                 .await
                 .map_err(|e| open_err(format!("{e} (while creating the schema: {stmt})")))?;
         }
+        store
+            .upgrade()
+            .await
+            .map_err(|e| open_err(format!("{e} (while upgrading stored data)")))?;
         Ok(store)
+    }
+
+    /// Brings data written by an older renmai to [`DATA_VERSION`], in
+    /// batches that each commit on their own and are safe to repeat, so an
+    /// interrupted upgrade simply continues at the next start.
+    async fn upgrade(&self) -> Result<(), StoreError> {
+        let version = self
+            .count("MATCH (m:RenmaiSchema {id: 'renmai'}) RETURN m.version AS n")
+            .await?;
+        if version >= DATA_VERSION as u64 {
+            return Ok(());
+        }
+        // 2: name keys and the lookup nodes of enrichment.
+        loop {
+            #[derive(Deserialize)]
+            struct Named {
+                id: String,
+                name: String,
+            }
+            let orgs: Vec<Named> = self
+                .rows(query(&format!(
+                    "MATCH (o:Organization) WHERE o.name_key IS NULL RETURN o.id AS id, o.name AS name LIMIT {BATCH}"
+                )))
+                .await?;
+            if orgs.is_empty() {
+                break;
+            }
+            let rows: Vec<Row> = orgs
+                .iter()
+                .map(|o| row! { "id" => s(&o.id), "k" => s(&name_key(&o.name)) })
+                .collect();
+            self.write_one(
+                query("UNWIND $rows AS r MATCH (o:Organization {id: r.id}) SET o.name_key = r.k")
+                    .param("rows", rows),
+            )
+            .await?;
+        }
+        loop {
+            let rows: Vec<PersonRow> = self
+                .rows(query(&format!(
+                    "MATCH (p:Person) WHERE p.name_key IS NULL RETURN {PERSON_RET} LIMIT {BATCH}"
+                )))
+                .await?;
+            if rows.is_empty() {
+                break;
+            }
+            let people = Bundle {
+                people: all(rows, PersonRow::into_person)?,
+                ..Bundle::default()
+            };
+            let mut attempt = 0;
+            loop {
+                let result = async {
+                    let mut txn = self.graph.start_txn().await?;
+                    write_person_keys(&mut txn, &people).await?;
+                    let rows: Vec<Row> = people
+                        .people
+                        .iter()
+                        .map(|p| row! { "id" => s(p.id.as_str()), "k" => s(&name_key(&p.name)) })
+                        .collect();
+                    txn.run(
+                        query("UNWIND $rows AS r MATCH (p:Person {id: r.id}) SET p.name_key = r.k")
+                            .param("rows", rows),
+                    )
+                    .await?;
+                    txn.commit().await?;
+                    Ok::<_, Attempt>(())
+                }
+                .await;
+                match result {
+                    Ok(()) => break,
+                    Err(Attempt::Driver(e)) if attempt < MAX_ATTEMPTS && retryable(&e) => {
+                        attempt += 1;
+                        tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+                    }
+                    Err(Attempt::Driver(e)) => return Err(backend(e)),
+                    Err(Attempt::Other(e)) => return Err(e),
+                    Err(Attempt::Rejected(e)) => return Err(StoreError::Rejected(e)),
+                }
+            }
+        }
+        self.write_one(
+            query("MERGE (m:RenmaiSchema {id: 'renmai'}) SET m.version = $v")
+                .param("v", DATA_VERSION),
+        )
+        .await
     }
 
     /// Deletes every renmai record (all the labels of this store), batch by
@@ -273,6 +394,29 @@ impl Neo4jStore {
             .await;
             match result {
                 Ok(()) => return Ok(()),
+                Err(e) if attempt < MAX_ATTEMPTS && retryable(&e) => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+                }
+                Err(e) => return Err(backend(e)),
+            }
+        }
+    }
+
+    /// Like [`Self::write_one`] for a statement that returns a count `n`
+    /// (of what it changed); the count of the attempt that committed.
+    async fn write_count(&self, q: Query) -> Result<u64, StoreError> {
+        let mut attempt = 0;
+        loop {
+            let result = async {
+                let mut txn = self.graph.start_txn().await?;
+                let n = txn_count(&mut txn, q.clone()).await?;
+                txn.commit().await?;
+                Ok::<_, neo4rs::Error>(n)
+            }
+            .await;
+            match result {
+                Ok(n) => return Ok(n),
                 Err(e) if attempt < MAX_ATTEMPTS && retryable(&e) => {
                     attempt += 1;
                     tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
@@ -365,14 +509,6 @@ fn list(v: Vec<String>) -> BoltType {
     BoltType::from(v)
 }
 
-macro_rules! row {
-    ($($k:literal => $v:expr),+ $(,)?) => {{
-        let mut r = Row::new();
-        $(r.insert($k.to_owned(), $v);)+
-        r
-    }};
-}
-
 /// Runs `cypher` (which must `RETURN` a count named `n`) in the transaction.
 async fn txn_count(txn: &mut Txn, q: Query) -> Result<u64, neo4rs::Error> {
     let mut stream = txn.execute(q).await?;
@@ -383,18 +519,24 @@ async fn txn_count(txn: &mut Txn, q: Query) -> Result<u64, neo4rs::Error> {
     Ok(n)
 }
 
-/// Upserts `rows` into nodes of `label` keyed by `key`, setting `fields`, in
-/// batches; counts records that were already stored.
-async fn upsert(
+/// Upserts `items` into nodes of `label` keyed by `key`, setting `fields`,
+/// in batches of [`BATCH`]; counts records that were already stored.
+///
+/// Rows are built one batch at a time from the bundle (`to_row`), so the
+/// client holds one batch of Bolt values, not a copy of the whole bundle:
+/// a medium import (1M interactions) otherwise peaked at ~2 GB.
+#[allow(clippy::too_many_arguments)]
+async fn upsert<T>(
     txn: &mut Txn,
     label: &str,
     key: &str,
     fields: &[&str],
-    rows: Vec<Row>,
+    items: &[T],
+    mut to_row: impl FnMut(&T) -> Result<Row, StoreError>,
     counts: &mut Counts,
     progress: &dyn Progress,
-) -> Result<(), neo4rs::Error> {
-    if rows.is_empty() {
+) -> Result<(), Attempt> {
+    if items.is_empty() {
         return Ok(());
     }
     let sets: Vec<String> = fields.iter().map(|f| format!("n.{f} = r.{f}")).collect();
@@ -406,10 +548,11 @@ async fn upsert(
          RETURN sum(CASE WHEN existed THEN 1 ELSE 0 END) AS n",
         sets.join(", ")
     );
-    let mut rows = rows;
-    while !rows.is_empty() {
-        let rest = rows.split_off(rows.len().min(BATCH));
-        let batch = std::mem::replace(&mut rows, rest);
+    for chunk in items.chunks(BATCH) {
+        let batch = chunk
+            .iter()
+            .map(&mut to_row)
+            .collect::<Result<Vec<Row>, _>>()?;
         let len = batch.len() as u64;
         let existing = txn_count(txn, query(&cypher).param("rows", BoltType::from(batch))).await?;
         counts.existing += existing;
@@ -417,6 +560,12 @@ async fn upsert(
         progress.advance(len);
     }
     Ok(())
+}
+
+/// What enrichment compares names by: SQLite's `COLLATE NOCASE`, which
+/// folds ASCII letters only, so both stores match the same names.
+fn name_key(name: &str) -> String {
+    name.to_ascii_lowercase()
 }
 
 fn key(parts: &[&str]) -> String {
@@ -538,84 +687,37 @@ async fn write_bundle(
 ) -> Result<ImportSummary, Attempt> {
     let mut sum = ImportSummary::default();
 
-    let rows = b
-        .organizations
-        .iter()
-        .map(|o| {
-            row! {
+    upsert(
+        txn,
+        "Organization",
+        "id",
+        &[
+            "name",
+            "name_key",
+            "industry",
+            "region",
+            "tier",
+            "is_ours",
+            "parent_id",
+        ],
+        &b.organizations,
+        |o| {
+            Ok(row! {
                 "id" => s(o.id.as_str()),
                 "name" => s(&o.name),
+                "name_key" => s(&name_key(&o.name)),
                 "industry" => opt_s(o.industry.as_deref()),
                 "region" => opt_s(o.region.as_deref()),
                 "tier" => opt_s(o.tier.as_deref()),
                 "is_ours" => BoltType::from(o.is_ours),
                 "parent_id" => opt_s(o.parent.as_ref().map(|p| p.as_str())),
-            }
-        })
-        .collect();
-    upsert(
-        txn,
-        "Organization",
-        "id",
-        &["name", "industry", "region", "tier", "is_ours", "parent_id"],
-        rows,
+            })
+        },
         &mut sum.organizations,
         progress,
     )
     .await?;
 
-    // An e-mail address or external id belongs to one person: one given to
-    // someone in this import is taken from whoever had it (as in SQLite).
-    let emails: Vec<String> = b
-        .people
-        .iter()
-        .flat_map(|p| p.emails.iter().map(|e| e.as_str().to_owned()))
-        .collect();
-    let exts: Vec<String> = b
-        .people
-        .iter()
-        .flat_map(|p| p.external_ids.iter().map(|x| x.to_string()))
-        .collect();
-    if !emails.is_empty() || !exts.is_empty() {
-        let ids: Vec<String> = b.people.iter().map(|p| p.id.as_str().to_owned()).collect();
-        txn.run(
-            query(
-                "MATCH (o:Person) WHERE NOT o.id IN $ids AND \
-                 (any(e IN coalesce(o.emails, []) WHERE e IN $emails) OR any(x IN coalesce(o.external_ids, []) WHERE x IN $exts)) \
-                 SET o.emails = [e IN coalesce(o.emails, []) WHERE NOT e IN $emails], \
-                     o.external_ids = [x IN coalesce(o.external_ids, []) WHERE NOT x IN $exts]",
-            )
-            .param("ids", ids)
-            .param("emails", emails)
-            .param("exts", exts),
-        )
-        .await?;
-    }
-    let rows = b
-        .people
-        .iter()
-        .map(|p| {
-            let mut emails: Vec<String> = p.emails.iter().map(|e| e.as_str().to_owned()).collect();
-            emails.sort();
-            emails.dedup();
-            let mut exts: Vec<&ExternalId> = p.external_ids.iter().collect();
-            exts.sort();
-            exts.dedup();
-            row! {
-                "id" => s(p.id.as_str()),
-                "org_id" => s(p.org.as_str()),
-                "name" => s(&p.name),
-                "title" => opt_s(p.title.as_deref()),
-                "department" => opt_s(p.department.as_deref()),
-                "level" => int(i64::from(p.level.get())),
-                "reports_to" => opt_s(p.reports_to.as_ref().map(|m| m.as_str())),
-                "role" => opt_s(p.role.map(|r| r.as_str())),
-                "attitude" => opt_s(p.attitude.map(|a| a.as_str())),
-                "emails" => list(emails),
-                "external_ids" => list(exts.iter().map(|x| x.to_string()).collect()),
-            }
-        })
-        .collect();
     upsert(
         txn,
         "Person",
@@ -623,6 +725,7 @@ async fn write_bundle(
         &[
             "org_id",
             "name",
+            "name_key",
             "title",
             "department",
             "level",
@@ -632,30 +735,44 @@ async fn write_bundle(
             "emails",
             "external_ids",
         ],
-        rows,
+        &b.people,
+        |p| {
+            let (emails, exts) = person_keys(p);
+            Ok(row! {
+                "id" => s(p.id.as_str()),
+                "org_id" => s(p.org.as_str()),
+                "name" => s(&p.name),
+                "name_key" => s(&name_key(&p.name)),
+                "title" => opt_s(p.title.as_deref()),
+                "department" => opt_s(p.department.as_deref()),
+                "level" => int(i64::from(p.level.get())),
+                "reports_to" => opt_s(p.reports_to.as_ref().map(|m| m.as_str())),
+                "role" => opt_s(p.role.map(|r| r.as_str())),
+                "attitude" => opt_s(p.attitude.map(|a| a.as_str())),
+                "emails" => list(emails),
+                "external_ids" => list(exts),
+            })
+        },
         &mut sum.people,
         progress,
     )
     .await?;
+    write_person_keys(txn, b).await?;
 
-    let rows = b
-        .account_team
-        .iter()
-        .map(|t| {
-            row! {
-                "key" => s(&key(&[t.org.as_str(), t.person.as_str()])),
-                "org_id" => s(t.org.as_str()),
-                "person_id" => s(t.person.as_str()),
-                "role" => s(t.role.as_str()),
-            }
-        })
-        .collect();
     upsert(
         txn,
         "TeamMember",
         "key",
         &["org_id", "person_id", "role"],
-        rows,
+        &b.account_team,
+        |t| {
+            Ok(row! {
+                "key" => s(&key(&[t.org.as_str(), t.person.as_str()])),
+                "org_id" => s(t.org.as_str()),
+                "person_id" => s(t.person.as_str()),
+                "role" => s(t.role.as_str()),
+            })
+        },
         &mut sum.account_team,
         progress,
     )
@@ -663,72 +780,48 @@ async fn write_bundle(
 
     write_interactions(txn, b, known, &mut sum.interactions, progress).await?;
 
-    let rows = b
-        .influences
-        .iter()
-        .map(|x| {
-            row! {
-                "key" => s(&key(&[x.from.as_str(), x.to.as_str()])),
-                "from_id" => s(x.from.as_str()),
-                "to_id" => s(x.to.as_str()),
-                "kind" => s(x.kind.as_str()),
-                "strength" => BoltType::from(x.strength.get()),
-            }
-        })
-        .collect();
     upsert(
         txn,
         "Influence",
         "key",
         &["from_id", "to_id", "kind", "strength"],
-        rows,
+        &b.influences,
+        |x| {
+            Ok(row! {
+                "key" => s(&key(&[x.from.as_str(), x.to.as_str()])),
+                "from_id" => s(x.from.as_str()),
+                "to_id" => s(x.to.as_str()),
+                "kind" => s(x.kind.as_str()),
+                "strength" => BoltType::from(x.strength.get()),
+            })
+        },
         &mut sum.influences,
         progress,
     )
     .await?;
 
-    let rows = b
-        .assessments
-        .iter()
-        .map(|a| {
+    upsert(
+        txn,
+        "Assessment",
+        "key",
+        &["from_id", "to_id", "at", "level", "by_id"],
+        &b.assessments,
+        |a| {
             let at = a.at.epoch_seconds().to_string();
-            row! {
+            Ok(row! {
                 "key" => s(&key(&[a.from.as_str(), a.to.as_str(), &at])),
                 "from_id" => s(a.from.as_str()),
                 "to_id" => s(a.to.as_str()),
                 "at" => int(a.at.epoch_seconds()),
                 "level" => int(i64::from(a.level.get())),
                 "by_id" => opt_s(a.by.as_ref().map(|p| p.as_str())),
-            }
-        })
-        .collect();
-    upsert(
-        txn,
-        "Assessment",
-        "key",
-        &["from_id", "to_id", "at", "level", "by_id"],
-        rows,
+            })
+        },
         &mut sum.assessments,
         progress,
     )
     .await?;
 
-    let rows = b
-        .opportunities
-        .iter()
-        .map(|o| {
-            row! {
-                "id" => s(o.id.as_str()),
-                "account_id" => s(o.account.as_str()),
-                "name" => s(&o.name),
-                "amount" => o.amount.map_or(BoltType::Null(neo4rs::BoltNull), BoltType::from),
-                "stage" => opt_s(o.stage.as_deref()),
-                "status" => s(o.status.as_str()),
-                "close_date" => opt_s(o.close_date.map(|d| d.to_string()).as_deref()),
-                "owner_id" => opt_s(o.owner.as_ref().map(|p| p.as_str())),
-            }
-        })
-        .collect();
     upsert(
         txn,
         "Opportunity",
@@ -742,33 +835,24 @@ async fn write_bundle(
             "close_date",
             "owner_id",
         ],
-        rows,
+        &b.opportunities,
+        |o| {
+            Ok(row! {
+                "id" => s(o.id.as_str()),
+                "account_id" => s(o.account.as_str()),
+                "name" => s(&o.name),
+                "amount" => o.amount.map_or(BoltType::Null(neo4rs::BoltNull), BoltType::from),
+                "stage" => opt_s(o.stage.as_deref()),
+                "status" => s(o.status.as_str()),
+                "close_date" => opt_s(o.close_date.map(|d| d.to_string()).as_deref()),
+                "owner_id" => opt_s(o.owner.as_ref().map(|p| p.as_str())),
+            })
+        },
         &mut sum.opportunities,
         progress,
     )
     .await?;
 
-    let rows = b
-        .opportunity_contacts
-        .iter()
-        .map(|c| {
-            let opt_i = |v: Option<i64>| v.map_or(BoltType::Null(neo4rs::BoltNull), int);
-            row! {
-                "key" => s(&key(&[
-                    c.opportunity.as_str(),
-                    c.person.as_str(),
-                    &c.at.map_or(0, |t| t.epoch_seconds()).to_string(),
-                ])),
-                "opportunity_id" => s(c.opportunity.as_str()),
-                "person_id" => s(c.person.as_str()),
-                "role" => opt_s(c.role.map(|r| r.as_str())),
-                "attitude" => opt_s(c.attitude.map(|a| a.as_str())),
-                "solution_acceptance" => opt_i(c.solution_acceptance.map(|a| i64::from(a.get()))),
-                "price_acceptance" => opt_i(c.price_acceptance.map(|a| i64::from(a.get()))),
-                "at" => opt_i(c.at.map(|t| t.epoch_seconds())),
-            }
-        })
-        .collect();
     upsert(
         txn,
         "OpportunityContact",
@@ -782,12 +866,166 @@ async fn write_bundle(
             "price_acceptance",
             "at",
         ],
-        rows,
+        &b.opportunity_contacts,
+        |c| {
+            let opt_i = |v: Option<i64>| v.map_or(BoltType::Null(neo4rs::BoltNull), int);
+            Ok(row! {
+                "key" => s(&key(&[
+                    c.opportunity.as_str(),
+                    c.person.as_str(),
+                    &c.at.map_or(0, |t| t.epoch_seconds()).to_string(),
+                ])),
+                "opportunity_id" => s(c.opportunity.as_str()),
+                "person_id" => s(c.person.as_str()),
+                "role" => opt_s(c.role.map(|r| r.as_str())),
+                "attitude" => opt_s(c.attitude.map(|a| a.as_str())),
+                "solution_acceptance" => opt_i(c.solution_acceptance.map(|a| i64::from(a.get()))),
+                "price_acceptance" => opt_i(c.price_acceptance.map(|a| i64::from(a.get()))),
+                "at" => opt_i(c.at.map(|t| t.epoch_seconds())),
+            })
+        },
         &mut sum.opportunity_contacts,
         progress,
     )
     .await?;
     Ok(sum)
+}
+
+/// A person's e-mail addresses and external ids (`system:id`) as stored:
+/// sorted, without duplicates.
+fn person_keys(p: &Person) -> (Vec<String>, Vec<String>) {
+    let mut emails: Vec<String> = p.emails.iter().map(|e| e.as_str().to_owned()).collect();
+    emails.sort();
+    emails.dedup();
+    let mut exts: Vec<String> = p.external_ids.iter().map(|x| x.to_string()).collect();
+    exts.sort();
+    exts.dedup();
+    (emails, exts)
+}
+
+/// Keeps the lookup nodes of enrichment (`PersonEmail`, `PersonExternalId`,
+/// one per address or id, unique) in step with the bundle's people, as the
+/// SQLite store keeps its `person_emails` and `person_external_ids` rows: a
+/// person's keys are exactly those of their latest import, and a key given
+/// to someone in this import is taken from whoever had it (who loses it from
+/// their `emails`/`external_ids` list too).
+async fn write_person_keys(txn: &mut Txn, b: &Bundle) -> Result<(), Attempt> {
+    #[derive(Deserialize)]
+    struct Owner {
+        k: String,
+        person_id: String,
+    }
+    if b.people.is_empty() {
+        return Ok(());
+    }
+    let keyed: Vec<(&Person, Vec<String>, Vec<String>)> = b
+        .people
+        .iter()
+        .map(|p| {
+            let (e, x) = person_keys(p);
+            (p, e, x)
+        })
+        .collect();
+    let any_new = keyed.iter().any(|(_, e, x)| !e.is_empty() || !x.is_empty());
+    // Nothing to give and nothing stored that could be taken away: the
+    // common bulk case (no e-mails in the data) costs one query.
+    if !any_new {
+        let emails = txn_count(
+            txn,
+            query("MATCH (x:PersonEmail) WITH x LIMIT 1 RETURN count(x) AS n"),
+        )
+        .await?;
+        let exts = txn_count(
+            txn,
+            query("MATCH (x:PersonExternalId) WITH x LIMIT 1 RETURN count(x) AS n"),
+        )
+        .await?;
+        if emails + exts == 0 {
+            return Ok(());
+        }
+    }
+    let in_bundle: HashSet<&str> = b.people.iter().map(|p| p.id.as_str()).collect();
+    for chunk in keyed.chunks(BATCH) {
+        // Former owners outside the bundle lose the keys given here.
+        let emails: Vec<String> = chunk.iter().flat_map(|c| c.1.iter().cloned()).collect();
+        let exts: Vec<String> = chunk.iter().flat_map(|c| c.2.iter().cloned()).collect();
+        let mut losers: HashMap<String, (Vec<String>, Vec<String>)> = HashMap::new();
+        if !emails.is_empty() {
+            let q = query("UNWIND $keys AS k MATCH (x:PersonEmail {email: k}) RETURN x.email AS k, x.person_id AS person_id")
+                .param("keys", emails);
+            for o in txn_rows::<Owner>(txn, q).await? {
+                if !in_bundle.contains(o.person_id.as_str()) {
+                    losers.entry(o.person_id).or_default().0.push(o.k);
+                }
+            }
+        }
+        if !exts.is_empty() {
+            let q = query("UNWIND $keys AS k MATCH (x:PersonExternalId {key: k}) RETURN x.key AS k, x.person_id AS person_id")
+                .param("keys", exts);
+            for o in txn_rows::<Owner>(txn, q).await? {
+                if !in_bundle.contains(o.person_id.as_str()) {
+                    losers.entry(o.person_id).or_default().1.push(o.k);
+                }
+            }
+        }
+        if !losers.is_empty() {
+            let rows: Vec<Row> = losers
+                .into_iter()
+                .map(|(id, (e, x))| row! { "id" => s(&id), "emails" => list(e), "exts" => list(x) })
+                .collect();
+            txn.run(
+                query(
+                    "UNWIND $rows AS r MATCH (o:Person {id: r.id}) \
+                     SET o.emails = [e IN coalesce(o.emails, []) WHERE NOT e IN r.emails], \
+                         o.external_ids = [x IN coalesce(o.external_ids, []) WHERE NOT x IN r.exts]",
+                )
+                .param("rows", rows),
+            )
+            .await?;
+        }
+        // Keys these people no longer have, then the ones they have.
+        let rows: Vec<Row> = chunk
+            .iter()
+            .map(|(p, e, x)| row! { "id" => s(p.id.as_str()), "emails" => list(e.clone()), "exts" => list(x.clone()) })
+            .collect();
+        txn.run(
+            query("UNWIND $rows AS r MATCH (x:PersonEmail {person_id: r.id}) WHERE NOT x.email IN r.emails DELETE x")
+                .param("rows", rows.clone()),
+        )
+        .await?;
+        txn.run(
+            query("UNWIND $rows AS r MATCH (x:PersonExternalId {person_id: r.id}) WHERE NOT x.key IN r.exts DELETE x")
+                .param("rows", rows),
+        )
+        .await?;
+        let pairs = |email: bool| -> Vec<Row> {
+            chunk
+                .iter()
+                .flat_map(|(p, e, x)| {
+                    let keys = if email { e } else { x };
+                    keys.iter()
+                        .map(|k| row! { "k" => s(k), "person_id" => s(p.id.as_str()) })
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        let (emails, exts) = (pairs(true), pairs(false));
+        if !emails.is_empty() {
+            txn.run(
+                query("UNWIND $rows AS r MERGE (x:PersonEmail {email: r.k}) SET x.person_id = r.person_id")
+                    .param("rows", emails),
+            )
+            .await?;
+        }
+        if !exts.is_empty() {
+            txn.run(
+                query("UNWIND $rows AS r MERGE (x:PersonExternalId {key: r.k}) SET x.person_id = r.person_id")
+                    .param("rows", exts),
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes interactions with their customer accounts, computed from the
@@ -821,42 +1059,41 @@ async fn write_interactions(
         Ok((!ours).then_some(org))
     };
 
-    let mut rows = Vec::with_capacity(b.interactions.len());
-    let mut extra: Vec<Row> = Vec::new();
-    for i in &b.interactions {
-        let others = i.participants.iter().filter(|p| **p != i.initiator);
-        let mut parts = Vec::with_capacity(i.participants.len());
-        let mut accounts: Vec<&OrgId> = Vec::new();
-        for p in std::iter::once(&i.initiator).chain(others) {
-            parts.push(p.as_str().to_owned());
-            if let Some(a) = account_of(p)?
-                && !accounts.contains(&a)
-            {
-                accounts.push(a);
-            }
-        }
-        rows.push(row! {
-            "id" => s(i.id.as_str()),
-            "kind" => s(i.kind.as_str()),
-            "at" => int(i.at.epoch_seconds()),
-            "participants" => list(parts),
-            "account_id" => opt_s(accounts.first().map(|a| a.as_str())),
-        });
-        for a in accounts.iter().skip(1) {
-            extra.push(row! {
-                "key" => s(&key(&[a.as_str(), i.id.as_str()])),
-                "account_id" => s(a.as_str()),
-                "interaction_id" => s(i.id.as_str()),
-                "at" => int(i.at.epoch_seconds()),
-            });
-        }
-    }
+    // The rare further accounts are collected while the rows are built.
+    let mut extra: Vec<(String, String, i64)> = Vec::new();
     upsert(
         txn,
         "Interaction",
         "id",
         &["kind", "at", "participants", "account_id"],
-        rows,
+        &b.interactions,
+        |i| {
+            let others = i.participants.iter().filter(|p| **p != i.initiator);
+            let mut parts = Vec::with_capacity(i.participants.len());
+            let mut accounts: Vec<&OrgId> = Vec::new();
+            for p in std::iter::once(&i.initiator).chain(others) {
+                parts.push(p.as_str().to_owned());
+                if let Some(a) = account_of(p)?
+                    && !accounts.contains(&a)
+                {
+                    accounts.push(a);
+                }
+            }
+            for a in accounts.iter().skip(1) {
+                extra.push((
+                    a.as_str().to_owned(),
+                    i.id.as_str().to_owned(),
+                    i.at.epoch_seconds(),
+                ));
+            }
+            Ok(row! {
+                "id" => s(i.id.as_str()),
+                "kind" => s(i.kind.as_str()),
+                "at" => int(i.at.epoch_seconds()),
+                "participants" => list(parts),
+                "account_id" => opt_s(accounts.first().map(|a| a.as_str())),
+            })
+        },
         counts,
         progress,
     )
@@ -864,17 +1101,13 @@ async fn write_interactions(
     // An edited interaction may touch other accounts than before: its extra
     // accounts are replaced (only updated records can have stale ones).
     if counts.existing > 0 {
-        let ids: Vec<String> = b
-            .interactions
-            .iter()
-            .map(|i| i.id.as_str().to_owned())
-            .collect();
-        for chunk in ids.chunks(BATCH) {
+        for chunk in b.interactions.chunks(BATCH) {
+            let ids: Vec<String> = chunk.iter().map(|i| i.id.as_str().to_owned()).collect();
             txn.run(
                 query(
                     "UNWIND $ids AS id MATCH (x:InteractionAccount {interaction_id: id}) DELETE x",
                 )
-                .param("ids", chunk.to_vec()),
+                .param("ids", ids),
             )
             .await?;
         }
@@ -885,7 +1118,15 @@ async fn write_interactions(
         "InteractionAccount",
         "key",
         &["account_id", "interaction_id", "at"],
-        extra,
+        &extra,
+        |(account, id, at)| {
+            Ok(row! {
+                "key" => s(&key(&[account, id])),
+                "account_id" => s(account),
+                "interaction_id" => s(id),
+                "at" => int(*at),
+            })
+        },
         &mut ignored,
         &super::NoProgress,
     )
@@ -1146,6 +1387,37 @@ impl ContactRow {
             solution_acceptance: acc(self.solution_acceptance)?,
             price_acceptance: acc(self.price_acceptance)?,
             at: self.at.map(Timestamp::from_epoch_seconds),
+        })
+    }
+}
+
+/// Most people one name lookup returns, as the SQLite store's `LIMIT 20`.
+const NAME_MATCHES: usize = 20;
+
+/// The key of an idempotency record: the client's name with its length in
+/// front, so no (client, key) pair can be spelled like another.
+fn idempotency_key(client: &str, key: &str) -> String {
+    format!("{}:{client}{key}", client.len())
+}
+
+const TOKEN_RET: &str = "t.name AS name, t.scope AS scope, t.created_at AS created_at";
+
+#[derive(Deserialize)]
+struct TokenRow {
+    name: String,
+    scope: String,
+    created_at: i64,
+}
+
+impl TokenRow {
+    fn into_token(self) -> Result<ApiToken, StoreError> {
+        Ok(ApiToken {
+            name: self.name,
+            scope: self
+                .scope
+                .parse()
+                .map_err(|e: String| StoreError::Backend(format!("stored token scope: {e}")))?,
+            created_at: Timestamp::from_epoch_seconds(self.created_at),
         })
     }
 }
@@ -1550,6 +1822,207 @@ impl Store for Neo4jStore {
             )
             .await?;
         rows.iter().map(|r| from_json(&r.body)).collect()
+    }
+
+    async fn find_people(
+        &self,
+        lookups: Vec<PersonLookup>,
+    ) -> Result<Vec<Vec<PersonRecord>>, StoreError> {
+        #[derive(Deserialize)]
+        struct Found {
+            i: i64,
+            #[serde(flatten)]
+            person: PersonRow,
+            org_name: String,
+            is_ours: bool,
+        }
+        // One query per kind of lookup for the whole batch (three round
+        // trips at most, run concurrently), each an index seek per lookup.
+        let (mut emails, mut exts, mut names) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, l) in lookups.iter().enumerate() {
+            let i = int(i as i64);
+            match l {
+                PersonLookup::Email(e) => emails.push(row! { "i" => i, "k" => s(e.as_str()) }),
+                PersonLookup::External(x) => exts.push(row! { "i" => i, "k" => s(&x.to_string()) }),
+                PersonLookup::NameAtOrg { name, org_name } => names.push(row! {
+                    "i" => i,
+                    "name" => s(&name_key(name)),
+                    "org" => s(&name_key(org_name)),
+                }),
+            }
+        }
+        let ret = format!("r.i AS i, {PERSON_RET}, o.name AS org_name, o.is_ours AS is_ours");
+        let run = |cypher: String, rows: Vec<Row>| async move {
+            if rows.is_empty() {
+                return Ok(Vec::new());
+            }
+            self.rows::<Found>(query(&cypher).param("rows", rows)).await
+        };
+        let (by_email, by_ext, by_name) = tokio::try_join!(
+            run(
+                format!(
+                    "UNWIND $rows AS r MATCH (x:PersonEmail {{email: r.k}}) \
+                     MATCH (p:Person {{id: x.person_id}}) MATCH (o:Organization {{id: p.org_id}}) RETURN {ret}"
+                ),
+                emails
+            ),
+            run(
+                format!(
+                    "UNWIND $rows AS r MATCH (x:PersonExternalId {{key: r.k}}) \
+                     MATCH (p:Person {{id: x.person_id}}) MATCH (o:Organization {{id: p.org_id}}) RETURN {ret}"
+                ),
+                exts
+            ),
+            run(
+                format!(
+                    "UNWIND $rows AS r MATCH (o:Organization {{name_key: r.org}}) \
+                     MATCH (p:Person {{name_key: r.name}}) WHERE p.org_id = o.id RETURN {ret}"
+                ),
+                names
+            ),
+        )?;
+        let mut out: Vec<Vec<(String, PersonRecord)>> = vec![Vec::new(); lookups.len()];
+        for r in by_email.into_iter().chain(by_ext).chain(by_name) {
+            let slot = usize::try_from(r.i)
+                .ok()
+                .and_then(|i| out.get_mut(i))
+                .ok_or_else(|| StoreError::Backend(format!("lookup index {} out of range", r.i)))?;
+            let person = r.person.into_person()?;
+            slot.push((
+                person.id.as_str().to_owned(),
+                PersonRecord {
+                    person,
+                    org_name: r.org_name,
+                    is_ours: r.is_ours,
+                },
+            ));
+        }
+        // As the SQLite store: by id, at most NAME_MATCHES per lookup.
+        Ok(out
+            .into_iter()
+            .map(|mut v| {
+                v.sort_by(|a, b| a.0.cmp(&b.0));
+                v.dedup_by(|a, b| a.0 == b.0);
+                v.into_iter().take(NAME_MATCHES).map(|(_, r)| r).collect()
+            })
+            .collect())
+    }
+
+    async fn save_token(
+        &self,
+        name: &str,
+        scope: TokenScope,
+        hash: &str,
+        replace: bool,
+    ) -> Result<bool, StoreError> {
+        // One statement: the MERGE locks the token (or, on servers with
+        // optimistic concurrency, makes a concurrent save conflict and be
+        // retried), so "exists and is live" is decided on current data.
+        let q = query(
+            "MERGE (t:ApiToken {name: $name}) \
+             WITH t, (t.hash IS NOT NULL AND t.revoked_at IS NULL) AS live \
+             WHERE NOT live OR $replace \
+             SET t.scope = $scope, t.hash = $hash, t.created_at = $now, t.revoked_at = null \
+             RETURN count(t) AS n",
+        )
+        .param("name", name)
+        .param("scope", scope.as_str())
+        .param("hash", hash)
+        .param("replace", replace)
+        .param("now", chrono::Utc::now().timestamp());
+        Ok(self.write_count(q).await? > 0)
+    }
+
+    async fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        let rows: Vec<TokenRow> = self
+            .rows(query(&format!(
+                "MATCH (t:ApiToken) WHERE t.revoked_at IS NULL RETURN {TOKEN_RET}"
+            )))
+            .await?;
+        let mut out = all(rows, TokenRow::into_token)?;
+        // Byte order of names, as SQLite's ORDER BY name.
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    async fn revoke_token(&self, name: &str) -> Result<bool, StoreError> {
+        let q = query(
+            "MATCH (t:ApiToken {name: $name}) WHERE t.revoked_at IS NULL \
+             SET t.revoked_at = $now RETURN count(t) AS n",
+        )
+        .param("name", name)
+        .param("now", chrono::Utc::now().timestamp());
+        Ok(self.write_count(q).await? > 0)
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>, StoreError> {
+        let rows: Vec<TokenRow> = self
+            .rows(
+                query(&format!(
+                    "MATCH (t:ApiToken {{hash: $hash}}) WHERE t.revoked_at IS NULL RETURN {TOKEN_RET}"
+                ))
+                .param("hash", hash),
+            )
+            .await?;
+        rows.into_iter()
+            .next()
+            .map(TokenRow::into_token)
+            .transpose()
+    }
+
+    async fn idempotent_response(
+        &self,
+        client: &str,
+        key: &str,
+    ) -> Result<Option<StoredResponse>, StoreError> {
+        #[derive(Deserialize)]
+        struct Kept {
+            request_hash: String,
+            status: i64,
+            body: String,
+        }
+        let rows: Vec<Kept> = self
+            .rows(
+                query(
+                    "MATCH (k:IdempotencyKey {key: $key}) \
+                     RETURN k.request_hash AS request_hash, k.status AS status, k.body AS body",
+                )
+                .param("key", idempotency_key(client, key)),
+            )
+            .await?;
+        rows.into_iter()
+            .next()
+            .map(|k| {
+                Ok(StoredResponse {
+                    request_hash: k.request_hash,
+                    status: u16::try_from(k.status).map_err(|_| {
+                        StoreError::Backend(format!("stored status {} is out of range", k.status))
+                    })?,
+                    body: k.body,
+                })
+            })
+            .transpose()
+    }
+
+    async fn save_idempotent_response(
+        &self,
+        client: &str,
+        key: &str,
+        response: StoredResponse,
+    ) -> Result<(), StoreError> {
+        // ON CREATE only: the first response kept wins, as INSERT OR IGNORE.
+        let q = query(
+            "MERGE (k:IdempotencyKey {key: $key}) \
+             ON CREATE SET k.client = $client, k.request_hash = $hash, k.status = $status, \
+                           k.body = $body, k.created_at = $now",
+        )
+        .param("key", idempotency_key(client, key))
+        .param("client", client)
+        .param("hash", response.request_hash)
+        .param("status", i64::from(response.status))
+        .param("body", response.body)
+        .param("now", chrono::Utc::now().timestamp());
+        self.write_one(q).await
     }
 
     async fn person(&self, id: &PersonId) -> Result<Option<PersonRecord>, StoreError> {

@@ -601,3 +601,422 @@ async fn concurrent_overlapping_imports_create_each_record_once() {
     assert_eq!(new, 3_000, "a record was counted new twice");
     assert_eq!(neo.stats().await.unwrap().interactions, 5 + 3_000);
 }
+
+// ---- the JSON API's store methods (enrichment, tokens, idempotency keys) ----
+
+/// A customer of the demo's Hartmann account, the same bundle for every
+/// store: two people of one name there (an ambiguous name lookup).
+fn namesakes(d: &Bundle) -> Bundle {
+    let base = d
+        .people
+        .iter()
+        .find(|p| p.org.as_str() == "acc-hartmann" && p.reports_to.is_some())
+        .expect("a Hartmann person with a manager")
+        .clone();
+    let mut b = Bundle::default();
+    for id in ["dup-2", "dup-1"] {
+        let mut p = base.clone();
+        p.id = PersonId::parse(id).unwrap();
+        p.name = "Sam Ödegård".into();
+        p.emails.clear();
+        p.external_ids.clear();
+        b.people.push(p);
+    }
+    b
+}
+
+/// Every API-facing store method, fed the same calls; what each answered,
+/// with token creation times checked here and left out (they are "now").
+async fn api_store_scenario(store: &dyn Store) -> Vec<String> {
+    use renmai::auth::{ApiToken, TokenScope, hash_token};
+    use renmai::store::{PersonLookup, StoredResponse};
+    use renmai_graph::{Email, ExternalId};
+    let mut seen = Vec::new();
+    let d = demo();
+    let src = SourceMap::synthetic("demo", &d);
+    import(store, d.clone(), src).await.unwrap();
+    let extra = namesakes(&d);
+    let src = SourceMap::synthetic("namesakes", &extra);
+    import(store, extra, src).await.unwrap();
+
+    let with_email = d.people.iter().find(|p| !p.emails.is_empty()).unwrap();
+    let with_ext = d
+        .people
+        .iter()
+        .find(|p| !p.external_ids.is_empty())
+        .unwrap();
+    let org_name = |p: &renmai_graph::Person| {
+        d.organizations
+            .iter()
+            .find(|o| o.id == p.org)
+            .unwrap()
+            .name
+            .clone()
+    };
+    let lookups = vec![
+        PersonLookup::Email(with_email.emails[0].clone()),
+        PersonLookup::External(with_ext.external_ids[0].clone()),
+        // ASCII case differences match, as SQLite's NOCASE.
+        PersonLookup::NameAtOrg {
+            name: with_email.name.to_ascii_uppercase(),
+            org_name: org_name(with_email).to_ascii_lowercase(),
+        },
+        PersonLookup::NameAtOrg {
+            name: "SAM Ödegård".into(),
+            org_name: "hartmann maschinenbau ag".into(),
+        },
+        // Non-ASCII letters are compared exactly (NOCASE folds ASCII only).
+        PersonLookup::NameAtOrg {
+            name: "SAM öDEGÅRD".into(),
+            org_name: "hartmann maschinenbau ag".into(),
+        },
+        PersonLookup::NameAtOrg {
+            name: with_email.name.clone(),
+            org_name: "No Such Company".into(),
+        },
+        PersonLookup::Email(Email::parse("nobody@example.com").unwrap()),
+        PersonLookup::External(ExternalId::parse("salesforce:none").unwrap()),
+    ];
+    let found = store.find_people(lookups.clone()).await.unwrap();
+    let ids = |v: &Vec<Vec<renmai::store::PersonRecord>>| -> Vec<Vec<String>> {
+        v.iter()
+            .map(|r| r.iter().map(|x| x.person.id.as_str().to_owned()).collect())
+            .collect()
+    };
+    let found_ids = ids(&found);
+    assert_eq!(found_ids[0], vec![with_email.id.as_str()]);
+    assert_eq!(found_ids[1], vec![with_ext.id.as_str()]);
+    assert!(found_ids[2].contains(&with_email.id.as_str().to_owned()));
+    assert_eq!(
+        found_ids[3],
+        vec!["dup-1", "dup-2"],
+        "by id, both namesakes"
+    );
+    assert!(found_ids[4..].iter().all(|v| v.is_empty()), "{found_ids:?}");
+    assert!(store.find_people(vec![]).await.unwrap().is_empty());
+    seen.push(format!("{found:?}"));
+
+    // An e-mail address given to someone else moves with its lookup; the
+    // former owner, re-imported without it, no longer has it either.
+    let mut gets = d
+        .people
+        .iter()
+        .find(|p| p.id != with_email.id && p.org == with_email.org)
+        .unwrap()
+        .clone();
+    gets.emails = with_email.emails.clone();
+    let moved = Bundle {
+        people: vec![gets.clone()],
+        ..Bundle::default()
+    };
+    let src = SourceMap::synthetic("moved", &moved);
+    import(store, moved, src).await.unwrap();
+    let after = store.find_people(lookups[..1].to_vec()).await.unwrap();
+    assert_eq!(ids(&after), vec![vec![gets.id.as_str().to_owned()]]);
+    let former = store.person(&with_email.id).await.unwrap().unwrap();
+    assert!(!former.person.emails.contains(&with_email.emails[0]));
+    seen.push(format!("{after:?} {former:?}"));
+    // And an import without e-mails takes a person's away.
+    let mut bare = gets.clone();
+    bare.emails.clear();
+    let bare_b = Bundle {
+        people: vec![bare],
+        ..Bundle::default()
+    };
+    let src = SourceMap::synthetic("bare", &bare_b);
+    import(store, bare_b, src).await.unwrap();
+    let gone = store.find_people(lookups[..1].to_vec()).await.unwrap();
+    assert_eq!(gone, vec![vec![]]);
+
+    // Tokens.
+    let (h1, h2, h3) = (hash_token("one"), hash_token("two"), hash_token("three"));
+    let names = |v: Vec<ApiToken>| -> Vec<(String, TokenScope)> {
+        let now = chrono::Utc::now().timestamp();
+        for t in &v {
+            let age = now - t.created_at.epoch_seconds();
+            assert!((0..300).contains(&age), "created {age} s ago");
+        }
+        v.into_iter().map(|t| (t.name, t.scope)).collect()
+    };
+    let by_hash = |t: Option<ApiToken>| t.map(|t| (t.name, t.scope));
+    seen.push(format!(
+        "{:?}",
+        [
+            store
+                .save_token("alpha", TokenScope::Read, &h1, false)
+                .await
+                .unwrap(),
+            store
+                .save_token("alpha", TokenScope::Write, &h2, false)
+                .await
+                .unwrap(),
+        ]
+    ));
+    seen.push(format!(
+        "{:?} {:?}",
+        by_hash(store.token_by_hash(&h1).await.unwrap()),
+        by_hash(store.token_by_hash(&h2).await.unwrap())
+    ));
+    assert!(
+        store
+            .save_token("alpha", TokenScope::Write, &h2, true)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .save_token("Beta", TokenScope::Read, &h3, false)
+            .await
+            .unwrap()
+    );
+    seen.push(format!(
+        "{:?} {:?} {:?}",
+        by_hash(store.token_by_hash(&h1).await.unwrap()),
+        by_hash(store.token_by_hash(&h2).await.unwrap()),
+        names(store.tokens().await.unwrap())
+    ));
+    seen.push(format!(
+        "{:?}",
+        [
+            store.revoke_token("alpha").await.unwrap(),
+            store.revoke_token("alpha").await.unwrap(),
+            store.revoke_token("nope").await.unwrap(),
+        ]
+    ));
+    seen.push(format!(
+        "{:?} {:?}",
+        by_hash(store.token_by_hash(&h2).await.unwrap()),
+        names(store.tokens().await.unwrap())
+    ));
+    // A revoked name can be given out again without `replace`.
+    assert!(
+        store
+            .save_token("alpha", TokenScope::Read, &h1, false)
+            .await
+            .unwrap()
+    );
+    seen.push(format!("{:?}", names(store.tokens().await.unwrap())));
+
+    // Idempotency keys: per client, the first response kept wins.
+    let resp = |status: u16, body: &str| StoredResponse {
+        request_hash: format!("h-{body}"),
+        status,
+        body: body.into(),
+    };
+    assert_eq!(store.idempotent_response("c", "k").await.unwrap(), None);
+    store
+        .save_idempotent_response("c", "k", resp(201, "{\"first\":1}"))
+        .await
+        .unwrap();
+    store
+        .save_idempotent_response("c", "k", resp(200, "second"))
+        .await
+        .unwrap();
+    store
+        .save_idempotent_response("ab", "c", resp(202, "ab/c"))
+        .await
+        .unwrap();
+    let kept = [("c", "k"), ("d", "k"), ("a", "bc"), ("ab", "c")];
+    let mut got = Vec::new();
+    for (client, key) in kept {
+        got.push(store.idempotent_response(client, key).await.unwrap());
+    }
+    assert_eq!(got[0], Some(resp(201, "{\"first\":1}")));
+    assert_eq!((got[1].clone(), got[2].clone()), (None, None));
+    seen.push(format!("{got:?}"));
+    seen
+}
+
+#[tokio::test]
+async fn embedded_store_passes_the_api_store_suite() {
+    let t = TestStore::new();
+    let seen = api_store_scenario(t.store.as_ref()).await;
+    assert!(seen.len() > 5);
+}
+
+#[tokio::test]
+async fn neo4j_store_answers_the_api_store_calls_as_the_embedded_store() {
+    let _bolt = BOLT.lock().await;
+    let Some(neo) = bolt_store("api store conformance").await else {
+        return;
+    };
+    let t = TestStore::new();
+    let expected = api_store_scenario(t.store.as_ref()).await;
+    let got = api_store_scenario(neo.as_ref()).await;
+    assert_eq!(expected.len(), got.len());
+    for (e, g) in expected.iter().zip(&got) {
+        assert_eq!(g, e, "the Neo4j store differs from the embedded store");
+    }
+}
+
+/// The JSON API itself over each store: the same requests give the same
+/// statuses and bodies (enrichment, an idempotent write and its replay, a
+/// revoked token).
+async fn json_api_exchange(store: Arc<dyn Store>) -> Vec<String> {
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use renmai::auth::{TokenScope, generate_token, hash_token};
+    use tower::ServiceExt;
+    let d = renmai::demo::demo_bundle(chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap());
+    let src = SourceMap::synthetic("demo", &d);
+    import(store.as_ref(), d, src).await.unwrap();
+    let (read, write) = (generate_token(), generate_token());
+    assert!(
+        store
+            .save_token("reader", TokenScope::Read, &hash_token(&read), false)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .save_token("writer", TokenScope::Write, &hash_token(&write), false)
+            .await
+            .unwrap()
+    );
+    let router = renmai::web::app(renmai::web::AppState::new(
+        store.clone(),
+        Default::default(),
+    ));
+    let call = |method: &str,
+                uri: &str,
+                token: &str,
+                body: Option<serde_json::Value>,
+                key: Option<&str>| {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(format!("/api/v1{uri}"))
+            .header("authorization", format!("Bearer {token}"));
+        if let Some(k) = key {
+            b = b.header("idempotency-key", k);
+        }
+        let req = match body {
+            Some(v) => b
+                .header("content-type", "application/json")
+                .body(Body::from(v.to_string())),
+            None => b.body(Body::empty()),
+        }
+        .unwrap();
+        let router = router.clone();
+        async move {
+            let resp = router.oneshot(req).await.unwrap();
+            let status = resp.status().as_u16();
+            let replayed = resp.headers().get("idempotency-replayed").is_some();
+            let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+            format!(
+                "{status} replayed={replayed} {}",
+                String::from_utf8_lossy(&bytes)
+            )
+        }
+    };
+    let enrich = serde_json::json!({
+        "as_of": "2026-11-28",
+        "records": [
+            {"ref": "crm-1", "email": "Birgit.Schulz@Hartmann-MB.de"},
+            {"external_id": "salesforce:0035g0000lzQBmX"},
+            {"name": "birgit schulz", "company": "HARTMANN MASCHINENBAU AG"},
+            {"email": "nobody@example.com"},
+            {"name": "Birgit Schulz"}
+        ]
+    });
+    let mut seen = vec![call("POST", "/enrich", &read, Some(enrich.clone()), None).await];
+    assert!(
+        seen[0].starts_with("200 ") && seen[0].contains("\"matched\":3"),
+        "{}",
+        seen[0]
+    );
+    let log = serde_json::json!({"kind": "meeting", "at": "2026-11-20T10:00:00Z", "initiator": "nw-01", "participants": ["nw-01", "hm-001"]});
+    let first = call(
+        "POST",
+        "/interactions",
+        &write,
+        Some(log.clone()),
+        Some("key-1"),
+    )
+    .await;
+    let again = call("POST", "/interactions", &write, Some(log), Some("key-1")).await;
+    assert!(first.starts_with("201 replayed=false"), "{first}");
+    assert_eq!(again.replacen("replayed=true", "replayed=false", 1), first);
+    // The generated interaction id differs per run; the rest must not.
+    let masked = |s: &str| {
+        let v: serde_json::Value = serde_json::from_str(s.splitn(3, ' ').nth(2).unwrap()).unwrap();
+        format!(
+            "{} created={} existing={}",
+            &s[..3],
+            v["created"],
+            v["existing"]
+        )
+    };
+    seen.push(masked(&first));
+    seen.push(masked(&again));
+    seen.push(call("GET", "/people/hm-001", &read, None, None).await);
+    assert!(store.revoke_token("reader").await.unwrap());
+    seen.push(call("POST", "/enrich", &read, Some(enrich), None).await);
+    assert!(seen[4].starts_with("401 "), "{}", seen[4]);
+    seen
+}
+
+#[tokio::test]
+async fn the_json_api_answers_alike_on_both_stores() {
+    let _bolt = BOLT.lock().await;
+    let Some(neo) = bolt_store("JSON API").await else {
+        return;
+    };
+    let t = TestStore::new();
+    let expected = json_api_exchange(t.store.clone()).await;
+    let got = json_api_exchange(neo).await;
+    for (e, g) in expected.iter().zip(&got) {
+        assert_eq!(g, e, "the JSON API differs on the Neo4j store");
+    }
+}
+
+/// Data written before enrichment lookups existed (no name keys, no e-mail
+/// or external id nodes, no layout version) is upgraded on connect, so the
+/// JSON API finds its people.
+#[tokio::test]
+async fn older_neo4j_data_is_upgraded_on_connect() {
+    use renmai::store::PersonLookup;
+    let _bolt = BOLT.lock().await;
+    let Some(neo) = bolt_store("upgrade").await else {
+        return;
+    };
+    let d = demo();
+    let src = SourceMap::synthetic("demo", &d);
+    import(neo.as_ref(), d.clone(), src).await.unwrap();
+    let p = d.people.iter().find(|p| !p.emails.is_empty()).unwrap();
+    let org = d.organizations.iter().find(|o| o.id == p.org).unwrap();
+    let lookups = vec![
+        PersonLookup::Email(p.emails[0].clone()),
+        PersonLookup::NameAtOrg {
+            name: p.name.clone(),
+            org_name: org.name.clone(),
+        },
+    ];
+    let before = neo.find_people(lookups.clone()).await.unwrap();
+    assert!(before.iter().all(|r| r.iter().any(|x| x.person.id == p.id)));
+    // Back to the first layout, by hand.
+    let settings = bolt_settings().unwrap();
+    let mut config = neo4rs::ConfigBuilder::default()
+        .uri(settings.uri.as_str())
+        .user(settings.user.as_str())
+        .password(settings.password.as_str());
+    if let Some(db) = &settings.database {
+        config = config.db(db.as_str());
+    }
+    let g = neo4rs::Graph::connect(config.build().unwrap()).unwrap();
+    for q in [
+        "MATCH (n:PersonEmail) DELETE n",
+        "MATCH (n:PersonExternalId) DELETE n",
+        "MATCH (n:RenmaiSchema) DELETE n",
+        "MATCH (n:Person) REMOVE n.name_key",
+        "MATCH (n:Organization) REMOVE n.name_key",
+    ] {
+        g.run(neo4rs::query(q)).await.unwrap();
+    }
+    assert_eq!(
+        neo.find_people(lookups.clone()).await.unwrap(),
+        vec![vec![], vec![]]
+    );
+    let upgraded = Neo4jStore::connect(&settings).await.unwrap();
+    assert_eq!(upgraded.find_people(lookups).await.unwrap(), before);
+}
