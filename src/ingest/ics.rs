@@ -438,11 +438,7 @@ fn people(comp: &ICalendarComponent) -> Result<People, &'static str> {
     let mut others = Vec::new();
     for e in &comp.entries {
         match e.name {
-            ICalendarProperty::Organizer => {
-                if organizer.is_none() {
-                    organizer = address(e);
-                }
-            }
+            ICalendarProperty::Organizer if organizer.is_none() => organizer = address(e),
             ICalendarProperty::Attendee => {
                 let declined = matches!(
                     e.parameter(&ICalendarParameterName::Partstat),
