@@ -11,10 +11,11 @@
 //! an address (Outlook's Exchange `/o=...` paths) is left out.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use renmai_graph::{Email, ExternalId};
 
-use super::table::{Row, Table, emails_in, join_name};
+use super::table::{Row, Table, emails_in, join_name, read_file};
 use super::{IngestError, Observations, PersonHint, SourcePos};
 
 /// One contact row, as the readers below extract it.
@@ -85,8 +86,19 @@ fn each_row(
 /// `linkedin:in/<slug>` (lower-cased, without scheme, host, query or
 /// trailing slash), so the same connection imported twice is one person.
 pub fn read_linkedin(path: &Path, out: &mut Observations) -> Result<(), IngestError> {
-    let t = Table::read_with(
-        path,
+    let (file, bytes) = read_file(path)?;
+    read_linkedin_bytes(file, &bytes, out)
+}
+
+/// [`read_linkedin`] of a file's bytes; `file` names it in positions and errors.
+pub fn read_linkedin_bytes(
+    file: Arc<str>,
+    bytes: &[u8],
+    out: &mut Observations,
+) -> Result<(), IngestError> {
+    let t = Table::from_bytes_with(
+        file,
+        bytes,
         None,
         "with \"First Name\" and \"Last Name\"",
         |cells| {
@@ -156,7 +168,17 @@ fn linkedin_id(url: &str) -> Result<ExternalId, String> {
 /// several values joins them with ` ::: `: every e-mail is taken, the first
 /// organization, title and department.
 pub fn read_google_csv(path: &Path, out: &mut Observations) -> Result<(), IngestError> {
-    let t = Table::read(path)?;
+    let (file, bytes) = read_file(path)?;
+    read_google_csv_bytes(file, &bytes, out)
+}
+
+/// [`read_google_csv`] of a file's bytes; `file` names it in positions and errors.
+pub fn read_google_csv_bytes(
+    file: Arc<str>,
+    bytes: &[u8],
+    out: &mut Observations,
+) -> Result<(), IngestError> {
+    let t = Table::from_bytes(file, bytes)?;
     let full = t.col(&["Name"]);
     let first = t.col(&["First Name", "Given Name"]);
     let middle = t.col(&["Middle Name", "Additional Name"]);
@@ -219,7 +241,17 @@ pub fn read_google_csv(path: &Path, out: &mut Observations) -> Result<(), Ingest
 /// `Middle Name`, `Last Name`, `Company`, `Department`, `Job Title`,
 /// `E-mail Address`, `E-mail 2 Address`, `E-mail 3 Address`.
 pub fn read_outlook_csv(path: &Path, out: &mut Observations) -> Result<(), IngestError> {
-    let t = Table::read(path)?;
+    let (file, bytes) = read_file(path)?;
+    read_outlook_csv_bytes(file, &bytes, out)
+}
+
+/// [`read_outlook_csv`] of a file's bytes; `file` names it in positions and errors.
+pub fn read_outlook_csv_bytes(
+    file: Arc<str>,
+    bytes: &[u8],
+    out: &mut Observations,
+) -> Result<(), IngestError> {
+    let t = Table::from_bytes(file, bytes)?;
     let first = t.require(&["First Name"])?;
     let middle = t.col(&["Middle Name"]);
     let last = t.require(&["Last Name"])?;

@@ -12,13 +12,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use renmai_graph::{BuyingRole, Email, ExternalId, InteractionKind, OpportunityStatus};
 use sha2::{Digest, Sha256};
 
 use super::table::{
     Col, Row, Table, check_id, domain_of_website, emails_in, join_name, parse_amount, parse_bool,
-    parse_date, parse_time,
+    parse_date, parse_time, read_file,
 };
 use super::{
     IngestError, OUR_COMPANY, Observations, ObservedDealContact, ObservedInteraction,
@@ -186,38 +187,74 @@ fn event_kind(t: Option<&str>) -> InteractionKind {
 /// ParentId or ReportsToId that names no record in the export is left out.
 pub fn read_salesforce(dir: &Path, out: &mut Observations) -> Result<(), IngestError> {
     let files = salesforce_files(dir)?;
-    let get = |name: &str| files.get(&name.to_ascii_lowercase());
-    if get("account.csv").is_none() && get("contact.csv").is_none() && get("user.csv").is_none() {
+    read_salesforce_tables(
+        dir,
+        |name| files.contains_key(name),
+        |name| files.get(name).map(|p| Table::read(p)).transpose(),
+        out,
+    )
+}
+
+/// [`read_salesforce`] of files already in memory: `(file name, bytes)`,
+/// the names as in the export (`Contact.csv`...), labelled `{dir}/{name}`
+/// in positions and errors.
+pub fn read_salesforce_bytes(
+    dir: &Path,
+    files: &[(&str, &[u8])],
+    out: &mut Observations,
+) -> Result<(), IngestError> {
+    let find = |name: &str| files.iter().find(|(n, _)| n.eq_ignore_ascii_case(name));
+    read_salesforce_tables(
+        dir,
+        |name| find(name).is_some(),
+        |name| {
+            find(name)
+                .map(|(n, bytes)| Table::from_bytes(display_path(&dir.join(n)), bytes))
+                .transpose()
+        },
+        out,
+    )
+}
+
+/// The reading order of [`read_salesforce`]: `has(name)` says whether the
+/// export has a file (lower-cased name), `table(name)` reads it.
+fn read_salesforce_tables(
+    dir: &Path,
+    has: impl Fn(&str) -> bool,
+    table: impl Fn(&str) -> Result<Option<Table>, IngestError>,
+    out: &mut Observations,
+) -> Result<(), IngestError> {
+    if !has("account.csv") && !has("contact.csv") && !has("user.csv") {
         return Err(IngestError::unreadable(
             display_path(dir),
             "not a Salesforce data export: it has no Account.csv, Contact.csv or User.csv",
         ));
     }
-    if let Some(p) = get("user.csv") {
-        sf_users(&Table::read(p)?, out)?;
+    if let Some(t) = table("user.csv")? {
+        sf_users(&t, out)?;
     }
-    if let Some(p) = get("account.csv") {
-        sf_accounts(&Table::read(p)?, out)?;
+    if let Some(t) = table("account.csv")? {
+        sf_accounts(&t, out)?;
     }
-    if let Some(p) = get("contact.csv") {
-        sf_contacts(&Table::read(p)?, out)?;
+    if let Some(t) = table("contact.csv")? {
+        sf_contacts(&t, out)?;
     }
     let mut opportunities = HashSet::new();
-    if let Some(p) = get("opportunity.csv") {
-        sf_opportunities(&Table::read(p)?, out, &mut opportunities)?;
+    if let Some(t) = table("opportunity.csv")? {
+        sf_opportunities(&t, out, &mut opportunities)?;
     }
-    if let Some(p) = get("opportunitycontactrole.csv") {
-        sf_contact_roles(&Table::read(p)?, out, &opportunities)?;
+    if let Some(t) = table("opportunitycontactrole.csv")? {
+        sf_contact_roles(&t, out, &opportunities)?;
     }
     let mut relations = HashMap::new();
-    if let Some(p) = get("eventrelation.csv") {
-        relations = sf_event_relations(&Table::read(p)?, out)?;
+    if let Some(t) = table("eventrelation.csv")? {
+        relations = sf_event_relations(&t, out)?;
     }
-    if let Some(p) = get("event.csv") {
-        sf_events(&Table::read(p)?, out, &relations)?;
+    if let Some(t) = table("event.csv")? {
+        sf_events(&t, out, &relations)?;
     }
-    if let Some(p) = get("task.csv") {
-        sf_tasks(&Table::read(p)?, out)?;
+    if let Some(t) = table("task.csv")? {
+        sf_tasks(&t, out)?;
     }
     Ok(())
 }
@@ -722,6 +759,20 @@ pub fn read_hubspot(path: &Path, out: &mut Observations) -> Result<(), IngestErr
     } else {
         files.push(Table::read(path)?);
     }
+    hubspot_tables(&files, out)
+}
+
+/// [`read_hubspot`] of one export's bytes; `file` names it in positions and errors.
+pub fn read_hubspot_bytes(
+    file: Arc<str>,
+    bytes: &[u8],
+    out: &mut Observations,
+) -> Result<(), IngestError> {
+    hubspot_tables(&[Table::from_bytes(file, bytes)?], out)
+}
+
+/// Companies first, so that contacts find their company.
+fn hubspot_tables(files: &[Table], out: &mut Observations) -> Result<(), IngestError> {
     let is_companies = |t: &Table| t.has("Company name") && !t.has("First Name");
     for t in files.iter().filter(|t| is_companies(t)) {
         hubspot_companies(t, out)?;
@@ -987,9 +1038,21 @@ pub fn read_mapped_csv(
     mapping: &Path,
     out: &mut Observations,
 ) -> Result<(), IngestError> {
-    let mfile = display_path(mapping);
-    let bytes = std::fs::read(mapping).map_err(|e| IngestError::unreadable(&mfile, e))?;
-    let text = super::decode::text(&mfile, &bytes)?;
+    let (mfile, mbytes) = read_file(mapping)?;
+    let (file, bytes) = read_file(path)?;
+    read_mapped_csv_bytes(file, &bytes, mfile, &mbytes, out)
+}
+
+/// [`read_mapped_csv`] of the bytes of the CSV file (named `file`) and of
+/// the mapping file (named `mfile`).
+pub fn read_mapped_csv_bytes(
+    file: Arc<str>,
+    bytes: &[u8],
+    mfile: Arc<str>,
+    mbytes: &[u8],
+    out: &mut Observations,
+) -> Result<(), IngestError> {
+    let text = super::decode::text(&mfile, mbytes)?;
     let m: Mapping = toml::from_str(&text)
         .map_err(|e| IngestError::unreadable(&mfile, format!("not a valid mapping file: {e}")))?;
     let delimiter = match m.delimiter.as_deref() {
@@ -1003,7 +1066,7 @@ pub fn read_mapped_csv(
             ));
         }
     };
-    let t = Table::read_with(path, delimiter, "", |_| true)?;
+    let t = Table::from_bytes_with(file, bytes, delimiter, "", |_| true)?;
     let system = m.system.clone().unwrap_or_else(|| "csv".into());
     if ExternalId::parse(&format!("{system}:x")).is_err() {
         return Err(IngestError::unreadable(

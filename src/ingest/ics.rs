@@ -29,6 +29,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use calcard::common::PartialDateTime;
 use calcard::common::timezone::Tz;
@@ -124,7 +125,30 @@ fn read_one(
 ) -> Result<(), IngestError> {
     let name = super::display_path(path);
     let bytes = std::fs::read(path).map_err(|e| IngestError::unreadable(&name, e))?;
-    let text = decode::text(&name, &bytes)?;
+    read_bytes(name, &bytes, now, seen, out)
+}
+
+/// [`read_ics`] of one file's bytes; `name` names it in positions and errors.
+pub fn read_ics_bytes(
+    name: Arc<str>,
+    bytes: &[u8],
+    now: Timestamp,
+    out: &mut Observations,
+) -> Result<(), IngestError> {
+    out.begin_file(&name);
+    let r = read_bytes(name, bytes, now, &mut HashSet::new(), out);
+    out.end_file();
+    r
+}
+
+fn read_bytes(
+    name: Arc<str>,
+    bytes: &[u8],
+    now: Timestamp,
+    seen: &mut HashSet<String>,
+    out: &mut Observations,
+) -> Result<(), IngestError> {
+    let text = decode::text(&name, bytes)?;
     let mut cals = Calendars::default();
     let events = cals.add_text(
         &text,

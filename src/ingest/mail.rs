@@ -23,6 +23,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use mail_parser::{HeaderName, MessageParser, MimeHeaders, PartType};
 use memchr::memmem;
@@ -50,6 +51,16 @@ pub fn read_mbox_as_of(
 ) -> Result<(), IngestError> {
     let name = super::display_path(path);
     let file = std::fs::File::open(path).map_err(|e| IngestError::unreadable(&name, e))?;
+    read_mbox_from(name, file, now, out)
+}
+
+/// [`read_mbox_as_of`] of an mbox read from `file`; `name` names it.
+pub fn read_mbox_from(
+    name: Arc<str>,
+    file: impl Read,
+    now: Timestamp,
+    out: &mut Observations,
+) -> Result<(), IngestError> {
     out.begin_file(&name);
     let mut reader = MailReader::new();
     let r = split_mbox(file, &name, |raw, line| {

@@ -21,6 +21,13 @@ use renmai_graph::{Email, Timestamp};
 
 use super::{IngestError, SourcePos, decode, display_path};
 
+/// A file's name as the user gave it, and its bytes.
+pub fn read_file(path: &Path) -> Result<(Arc<str>, Vec<u8>), IngestError> {
+    let file = display_path(path);
+    let bytes = std::fs::read(path).map_err(|e| IngestError::unreadable(&file, e))?;
+    Ok((file, bytes))
+}
+
 /// One CSV file: its header and its rows.
 #[derive(Debug)]
 pub struct Table {
@@ -65,9 +72,24 @@ impl Table {
         expect: &str,
         is_header: impl Fn(&[String]) -> bool,
     ) -> Result<Table, IngestError> {
-        let file = display_path(path);
-        let bytes = std::fs::read(path).map_err(|e| IngestError::unreadable(&file, e))?;
-        let text = decode::text(&file, &bytes)?;
+        let (file, bytes) = read_file(path)?;
+        Self::from_bytes_with(file, &bytes, delimiter, expect, is_header)
+    }
+
+    /// [`Table::read`] of a file's bytes; `file` names it in positions and errors.
+    pub fn from_bytes(file: Arc<str>, bytes: &[u8]) -> Result<Table, IngestError> {
+        Self::from_bytes_with(file, bytes, None, "", |_| true)
+    }
+
+    /// [`Table::read_with`] of a file's bytes.
+    pub fn from_bytes_with(
+        file: Arc<str>,
+        bytes: &[u8],
+        delimiter: Option<u8>,
+        expect: &str,
+        is_header: impl Fn(&[String]) -> bool,
+    ) -> Result<Table, IngestError> {
+        let text = decode::text(&file, bytes)?;
         Self::parse(file, &text, delimiter, expect, is_header)
     }
 

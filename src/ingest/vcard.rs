@@ -77,7 +77,17 @@ fn collect_cards(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
 fn read_file(path: &Path, out: &mut Observations) -> Result<(), IngestError> {
     let file = display_path(path);
     let bytes = std::fs::read(path).map_err(|e| IngestError::unreadable(&file, e))?;
-    let text = decode::text(&file, &bytes)?;
+    read_vcard_bytes(file, &bytes, out)
+}
+
+/// Reads the bytes of a vCard file (any encoding [`decode::text`] accepts);
+/// `file` names it in positions and errors.
+pub fn read_vcard_bytes(
+    file: Arc<str>,
+    bytes: &[u8],
+    out: &mut Observations,
+) -> Result<(), IngestError> {
+    let text = decode::text(&file, bytes)?;
     read_text(file, &text, out)
 }
 

@@ -6,6 +6,7 @@ mod api;
 mod conformance;
 mod crash;
 mod engine;
+mod fuzz_corpus;
 mod helpers;
 mod identity;
 mod import;
