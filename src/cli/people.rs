@@ -37,8 +37,8 @@ fn describe(r: &MergeReport) -> String {
         r.external_ids,
         if r.interactions_dropped > 0 {
             format!(
-                "; {} interaction(s) between just the two {}",
-                r.interactions_dropped, "dropped"
+                "; {} interaction(s) between just the two dropped",
+                r.interactions_dropped
             )
         } else {
             String::new()

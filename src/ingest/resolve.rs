@@ -28,7 +28,7 @@ use renmai_graph::{
 };
 use sha2::{Digest, Sha256};
 
-use super::{Observations, OrgRef, PersonRef, Skipped, SourcePos};
+use super::{Observations, OrgRef, PersonRef, Skipped};
 use crate::bundle::Bundle;
 
 /// What the resolver needs to know of the store: every organization and
@@ -92,8 +92,6 @@ pub struct Resolution {
     pub summary: ResolveSummary,
     pub skipped: Vec<Skipped>,
     pub review: Vec<MergeCandidate>,
-    /// Where each bundle record came from, for error messages.
-    pub person_sources: HashMap<PersonId, SourcePos>,
 }
 
 /// Domains of free e-mail providers: an address there says nothing about
@@ -515,24 +513,30 @@ pub fn resolve(obs: Observations, dir: &Directory, opts: &ResolveOptions) -> Res
                 .map(|e| e.domain())
                 .find(|d| !is_free_mail(d))
             {
-                Some(domain) => domain_new_orgs
-                    .entry(domain.to_owned())
-                    .or_insert_with(|| {
-                        let id = OrgId::parse(domain)
-                            .unwrap_or_else(|_| OrgId::parse("unknown-domain").expect("valid"));
-                        res.summary.orgs_new += 1;
-                        res.bundle.organizations.push(Organization {
-                            id: id.clone(),
-                            name: domain.to_owned(),
-                            industry: None,
-                            region: None,
-                            tier: None,
-                            is_ours: false,
-                            parent: None,
-                        });
-                        id
-                    })
-                    .clone(),
+                // Domains come from parsed addresses (printable, no spaces):
+                // valid organization ids.
+                Some(domain) => match OrgId::parse(domain) {
+                    Ok(id) => domain_new_orgs
+                        .entry(domain.to_owned())
+                        .or_insert_with(|| {
+                            res.summary.orgs_new += 1;
+                            res.bundle.organizations.push(Organization {
+                                id: id.clone(),
+                                name: domain.to_owned(),
+                                industry: None,
+                                region: None,
+                                tier: None,
+                                is_ours: false,
+                                parent: None,
+                            });
+                            id
+                        })
+                        .clone(),
+                    Err(_) => {
+                        res.summary.people_unplaced += 1;
+                        continue;
+                    }
+                },
                 None => {
                     res.summary.people_unplaced += 1;
                     continue;
@@ -568,7 +572,6 @@ pub fn resolve(obs: Observations, dir: &Directory, opts: &ResolveOptions) -> Res
                 });
             }
         }
-        res.person_sources.insert(id.clone(), p.first_seen.clone());
         person_ids[i] = Some(id.clone());
         res.summary.people_new += 1;
         new_people.push(Person {
@@ -726,7 +729,7 @@ mod tests {
     use renmai_graph::{InteractionKind, Timestamp};
 
     use super::*;
-    use crate::ingest::{ObservedInteraction, PersonHint};
+    use crate::ingest::{ObservedInteraction, PersonHint, SourcePos};
 
     fn pos(line: u32) -> SourcePos {
         SourcePos {

@@ -15,14 +15,12 @@ const SNIFF_BYTES: usize = 64 * 1024;
 pub fn detect(path: &Path) -> Result<SourceFormat, IngestError> {
     let shown = path.display();
     if path.is_dir() {
-        let has = |name: &str| {
-            std::fs::read_dir(path)
-                .map(|it| {
-                    it.flatten()
-                        .any(|e| e.file_name().to_string_lossy().eq_ignore_ascii_case(name))
-                })
-                .unwrap_or(false)
-        };
+        let names: Vec<String> = std::fs::read_dir(path)
+            .map_err(|e| IngestError::unreadable(&shown, e))?
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        let has = |name: &str| names.iter().any(|n| n.eq_ignore_ascii_case(name));
         if has("organizations.csv") && has("people.csv") {
             return Ok(SourceFormat::Bundle);
         }
