@@ -156,7 +156,8 @@ pub fn split_mbox(
     mut f: impl FnMut(&[u8], u32),
 ) -> Result<(), IngestError> {
     let sep = memmem::Finder::new(b"\nFrom ");
-    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + (1 << 20));
+    // Grown by the reads: a small mailbox does not cost a 16 MB allocation.
+    let mut buf: Vec<u8> = Vec::new();
     let mut eof = false;
     let mut line: u64 = 1;
     // Where the current message (its `From ` line) starts, and where the
