@@ -13,6 +13,7 @@ pub mod account;
 pub mod closeness;
 pub mod config;
 pub mod coverage;
+pub mod deals;
 pub mod influence;
 pub mod model;
 pub mod next;
@@ -23,6 +24,7 @@ pub mod time;
 
 pub use account::AccountData;
 pub use config::ScoringConfig;
+pub use deals::DealConfig;
 pub use model::*;
 pub use score::{AccountScores, score_account, score_accounts, warm_paths, what_if_leaves};
 pub use time::Timestamp;
