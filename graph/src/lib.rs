@@ -19,6 +19,7 @@ pub mod model;
 pub mod next;
 pub mod paths;
 pub mod plan;
+pub mod report;
 pub mod score;
 pub mod time;
 
