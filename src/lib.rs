@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bundle;
 pub mod cli;
 pub mod config;
+pub mod deals;
 pub mod demo;
 pub mod engine;
 pub mod humanize;

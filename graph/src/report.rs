@@ -214,6 +214,7 @@ pub struct RoleCoverage {
     /// The chain member playing it with our closest tie (`None`: nobody in
     /// the chain plays it).
     pub person: Option<PersonId>,
+    pub name: Option<String>,
     pub level: Option<ClosenessLevel>,
     /// Trusted or better.
     pub covered: bool,
@@ -253,6 +254,7 @@ pub fn deal_coverage(d: &DealRow) -> DealCoverage {
             RoleCoverage {
                 role,
                 person: best.map(|c| c.entry.person.clone()),
+                name: best.map(|c| c.name.clone()),
                 level: best.map(|c| c.level),
                 covered: best.is_some_and(|c| c.level >= ClosenessLevel::TRUSTED),
             }
@@ -562,7 +564,7 @@ pub fn coverage_table(c: &[StageCoverage]) -> Table {
                             "{} {}: {}",
                             d.deal,
                             r.role.as_str(),
-                            match (&r.person, r.level) {
+                            match (&r.name, r.level) {
                                 (Some(p), Some(l)) => format!("{p} is {}", l.name()),
                                 _ => "nobody in the chain".into(),
                             }

@@ -1,5 +1,6 @@
 //! The command line: `renmai serve|import|export|stats|demo|score`.
 
+pub mod deals;
 pub mod ingest;
 pub mod migrate;
 pub mod people;
@@ -128,6 +129,12 @@ pub enum Command {
     Score(score::ScoreArgs),
     /// An account's plan (ESP+): show it, save a snapshot, set objectives, decide actions.
     Plan(plan::PlanArgs),
+    /// Deals (TAS+): list them, or show one with its stage timeline and
+    /// decision chain as of a date or stage.
+    #[command(subcommand)]
+    Deals(deals::DealsCommand),
+    /// Management reports: pipeline, coverage by stage, deals at risk, trends.
+    Report(deals::ReportArgs),
     /// Copy everything from one store to another (e.g. SQLite to Neo4j), in
     /// batches; safe to re-run; verified by comparing counts.
     Migrate(migrate::MigrateArgs),
@@ -263,6 +270,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Plan(args) => {
             plan::run(&crate::engine::Engine::new(store, config.scoring), args).await
+        }
+        Command::Deals(cmd) => {
+            let engine = crate::engine::Engine::new(store, config.scoring);
+            deals::run(&engine, &config.deals, cmd).await
+        }
+        Command::Report(args) => {
+            let engine = crate::engine::Engine::new(store, config.scoring);
+            deals::report(&engine, &config.deals, args).await
         }
         Command::Token(cmd) => token(store.as_ref(), cmd).await,
         Command::People(cmd) => people::run(store.as_ref(), cmd).await,

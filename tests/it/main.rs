@@ -6,6 +6,7 @@ mod api;
 mod conformance;
 mod crash;
 mod deals;
+mod deals_api;
 mod engine;
 mod fuzz_corpus;
 mod helpers;

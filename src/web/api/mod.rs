@@ -6,6 +6,7 @@
 //! [`extract::WriteAccess`]), problem+json errors, `ETag`/`If-None-Match` on
 //! reads ([`etag`]), `Idempotency-Key` on writes ([`handlers`]).
 
+pub mod deals;
 pub mod dto;
 pub mod extract;
 pub mod handlers;
@@ -49,6 +50,7 @@ pub const MAX_BATCH: usize = 1000;
         (name = "accounts", description = "Accounts and their scores"),
         (name = "people", description = "People and their ties"),
         (name = "writes", description = "Logging interactions and assessments"),
+        (name = "deals", description = "Deals (TAS+) and management reports"),
         (name = "meta", description = "This document")
     )
 )]
@@ -85,6 +87,10 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(handlers::account_paths))
         .routes(routes!(handlers::get_person))
         .routes(routes!(plans::get_plan))
+        .routes(routes!(deals::list_deals))
+        .routes(routes!(deals::get_deal))
+        .routes(routes!(deals::get_report))
+        .routes(routes!(deals::get_report_csv))
         .layer(axum::middleware::from_fn(etag));
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(reads)
