@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod deal_pages;
 pub mod error;
 pub mod pages;
 pub mod plan_pages;
@@ -53,6 +54,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(pages::routes())
         .merge(plan_pages::routes())
+        .merge(deal_pages::routes())
         .nest("/api/v1", api::routes())
         .merge(assets::routes())
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))

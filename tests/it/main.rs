@@ -7,6 +7,7 @@ mod conformance;
 mod crash;
 mod deals;
 mod deals_api;
+mod deals_pages;
 mod engine;
 mod fuzz_corpus;
 mod helpers;
