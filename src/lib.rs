@@ -12,6 +12,7 @@ pub mod engine;
 pub mod humanize;
 pub mod import;
 pub mod ingest;
+pub mod leads;
 pub mod plan;
 pub mod store;
 pub mod validate;

@@ -19,6 +19,7 @@ pub mod next;
 pub mod paths;
 pub mod plan;
 pub mod score;
+pub mod service;
 pub mod time;
 
 pub use account::AccountData;

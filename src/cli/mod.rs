@@ -1,6 +1,7 @@
 //! The command line: `renmai serve|import|export|stats|demo|score`.
 
 pub mod ingest;
+pub mod leads;
 pub mod migrate;
 pub mod people;
 pub mod plan;
@@ -137,6 +138,8 @@ pub enum Command {
     /// Possible duplicates to review, and merging or splitting people.
     #[command(subcommand)]
     People(people::PeopleCommand),
+    /// Leads from service: accounts and stakeholders whose service cases are rising.
+    Leads(leads::LeadsArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -266,6 +269,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token(cmd) => token(store.as_ref(), cmd).await,
         Command::People(cmd) => people::run(store.as_ref(), cmd).await,
+        Command::Leads(args) => leads::run(store.as_ref(), args).await,
         Command::Migrate(_) => unreachable!("migrate opens its own stores, above"),
     }
 }

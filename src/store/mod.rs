@@ -345,6 +345,23 @@ pub trait Store: Send + Sync {
         Err(unsupported("splitting merged people"))
     }
 
+    /// Upserts service cases' own fields by case id (their interactions
+    /// come through [`Store::import`]). Returns how many were new.
+    async fn save_service_cases(
+        &self,
+        _cases: Vec<renmai_graph::service::ServiceCase>,
+    ) -> Result<usize, StoreError> {
+        Err(unsupported("service cases"))
+    }
+
+    /// Service cases opened at or after `since` (all when `None`), oldest first.
+    async fn service_cases(
+        &self,
+        _since: Option<Timestamp>,
+    ) -> Result<Vec<renmai_graph::service::ServiceCase>, StoreError> {
+        Err(unsupported("service cases"))
+    }
+
     /// True when nothing has been stored yet.
     async fn is_empty(&self) -> Result<bool, StoreError> {
         let s = self.stats().await?;

@@ -29,6 +29,7 @@ use renmai_graph::plan::AccountPlan;
 /// Versioned schema: entry `i` brings the schema from version `i` to `i + 1`.
 /// Never edit a released entry; append a new one.
 mod identity;
+mod service_cases;
 
 const MIGRATIONS: &[&str] = &[
     r#"
@@ -211,6 +212,7 @@ DROP INDEX interactions_account;
 CREATE INDEX interaction_accounts_interaction ON interaction_accounts (interaction_id);
 "#,
     identity::MIGRATION,
+    service_cases::MIGRATION,
 ];
 
 /// How many reader connections are kept open between requests.
@@ -1976,6 +1978,21 @@ impl Store for SqliteStore {
     ) -> Result<MergeReport, StoreError> {
         let (a, b) = (survivor.to_string(), merged.to_string());
         self.write_tx(move |tx| identity::split(tx, &a, &b)).await
+    }
+
+    async fn save_service_cases(
+        &self,
+        cases: Vec<renmai_graph::service::ServiceCase>,
+    ) -> Result<usize, StoreError> {
+        self.write_tx(move |tx| service_cases::save(tx, &cases))
+            .await
+    }
+
+    async fn service_cases(
+        &self,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<renmai_graph::service::ServiceCase>, StoreError> {
+        self.read(move |c| service_cases::load(c, since)).await
     }
 
     async fn known_interactions(&self, ids: Vec<InteractionId>) -> Result<Vec<bool>, StoreError> {

@@ -10,6 +10,7 @@ pub mod dto;
 pub mod extract;
 pub mod handlers;
 pub mod plans;
+pub mod service;
 
 use std::sync::Arc;
 
@@ -49,6 +50,7 @@ pub const MAX_BATCH: usize = 1000;
         (name = "accounts", description = "Accounts and their scores"),
         (name = "people", description = "People and their ties"),
         (name = "writes", description = "Logging interactions and assessments"),
+        (name = "service", description = "Service cases (CSM) and leads from service"),
         (name = "meta", description = "This document")
     )
 )]
@@ -85,6 +87,7 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(handlers::account_paths))
         .routes(routes!(handlers::get_person))
         .routes(routes!(plans::get_plan))
+        .routes(routes!(service::get_leads))
         .layer(axum::middleware::from_fn(etag));
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(reads)
