@@ -15,5 +15,6 @@ pub mod ingest;
 pub mod leads;
 pub mod plan;
 pub mod store;
+pub mod support;
 pub mod validate;
 pub mod web;

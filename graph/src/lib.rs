@@ -20,6 +20,7 @@ pub mod paths;
 pub mod plan;
 pub mod score;
 pub mod service;
+pub mod support;
 pub mod time;
 
 pub use account::AccountData;

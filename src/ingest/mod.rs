@@ -61,6 +61,9 @@ pub enum SourceFormat {
     /// A service desk's cases as CSV (case id, account, contact, owner,
     /// opened, closed, severity, subject).
     ServiceCases,
+    /// Presales and experts assigned to deals (opportunity_id, person_id,
+    /// role, from, to), by the stored ids.
+    DealSupport,
 }
 
 impl fmt::Display for SourceFormat {
@@ -79,6 +82,7 @@ impl fmt::Display for SourceFormat {
             SourceFormat::OutlookCsv => "Outlook contacts CSV",
             SourceFormat::Csv => "mapped CSV",
             SourceFormat::ServiceCases => "service cases CSV",
+            SourceFormat::DealSupport => "deal support CSV",
         })
     }
 }

@@ -113,6 +113,10 @@ pub fn detect(path: &Path) -> Result<SourceFormat, IngestError> {
         if first.contains("case_id") || first.contains("case number") {
             return Ok(SourceFormat::ServiceCases);
         }
+        if first.contains("opportunity_id") && first.contains("person_id") && first.contains("from")
+        {
+            return Ok(SourceFormat::DealSupport);
+        }
         if header_zone.contains("Record ID") {
             return Ok(SourceFormat::Hubspot);
         }
@@ -194,10 +198,10 @@ pub fn observe(
             };
             crm::read_mapped_csv(path, mapping, &mut out)?
         }
-        SourceFormat::Auto | SourceFormat::Bundle => {
+        SourceFormat::Auto | SourceFormat::Bundle | SourceFormat::DealSupport => {
             return Err(IngestError::unreadable(
                 path.display(),
-                "internal: the bundle format is read by the bundle importer",
+                "internal: bundles and deal support are read by their own importers",
             ));
         }
     }

@@ -362,6 +362,25 @@ pub trait Store: Send + Sync {
         Err(unsupported("service cases"))
     }
 
+    /// Upserts presales and expert assignments to deals, after checking
+    /// each against the stored deals and people (`locations[i]` names row
+    /// `i` in errors); all or nothing.
+    async fn save_deal_support(
+        &self,
+        _rows: Vec<renmai_graph::support::DealSupport>,
+        _locations: Vec<crate::validate::Location>,
+    ) -> Result<Counts, StoreError> {
+        Err(unsupported("sales support assignments"))
+    }
+
+    /// Support assignments on the deals of `account` (all when `None`).
+    async fn deal_support(
+        &self,
+        _account: Option<&OrgId>,
+    ) -> Result<Vec<renmai_graph::support::DealSupport>, StoreError> {
+        Err(unsupported("sales support assignments"))
+    }
+
     /// True when nothing has been stored yet.
     async fn is_empty(&self) -> Result<bool, StoreError> {
         let s = self.stats().await?;

@@ -15,4 +15,5 @@ mod pages;
 mod plan;
 mod service;
 mod store;
+mod support;
 mod web;

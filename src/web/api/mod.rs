@@ -50,7 +50,7 @@ pub const MAX_BATCH: usize = 1000;
         (name = "accounts", description = "Accounts and their scores"),
         (name = "people", description = "People and their ties"),
         (name = "writes", description = "Logging interactions and assessments"),
-        (name = "service", description = "Service cases (CSM) and leads from service"),
+        (name = "service", description = "Service cases (CSM), leads from service, sales support (MCI)"),
         (name = "meta", description = "This document")
     )
 )]
@@ -88,6 +88,7 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(handlers::get_person))
         .routes(routes!(plans::get_plan))
         .routes(routes!(service::get_leads))
+        .routes(routes!(service::get_support_load))
         .layer(axum::middleware::from_fn(etag));
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(reads)

@@ -52,3 +52,55 @@ pub async fn get_leads(
     })?;
     Ok(Json(leads(state.store().as_ref(), as_of, cfg).await?))
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SupportLoadQuery {
+    /// First month, YYYY-MM (default: five months before `to`).
+    pub from: Option<String>,
+    /// Last month, YYYY-MM (default: this month).
+    pub to: Option<String>,
+}
+
+/// Sales support (MCI) load: per presales or expert and per month, the deals
+/// they were assigned to (the deal ids are the evidence).
+#[utoipa::path(get, path = "/support/load", tag = "service",
+    params(SupportLoadQuery),
+    responses((status = 200, description = "Load per supporter and month", body = crate::support::SupportLoadReport, headers(("ETag" = String))), NotModified, CommonErrors))]
+pub async fn get_support_load(
+    State(state): State<AppState>,
+    _auth: ReadAccess,
+    ApiQuery(q): ApiQuery<SupportLoadQuery>,
+) -> Result<Json<crate::support::SupportLoadReport>, AppError> {
+    let (from, to) = support_range(q.from.as_deref(), q.to.as_deref())?;
+    Ok(Json(
+        crate::support::load_report(state.store().as_ref(), from, to).await?,
+    ))
+}
+
+/// The month range of a support-load request, checked.
+pub(crate) fn support_range(
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<(chrono::NaiveDate, chrono::NaiveDate), AppError> {
+    use chrono::Datelike;
+    let bad = |field: &str, detail: String| AppError::Unprocessable {
+        detail: format!("parameter {field}: {detail}"),
+        field: Some(field.into()),
+    };
+    let to = match to.filter(|s| !s.trim().is_empty()) {
+        Some(s) => crate::support::parse_month(s).map_err(|e| bad("to", e))?,
+        None => chrono::Utc::now().date_naive().with_day(1).expect("day 1"),
+    };
+    let from = match from.filter(|s| !s.trim().is_empty()) {
+        Some(s) => crate::support::parse_month(s).map_err(|e| bad("from", e))?,
+        None => to.checked_sub_months(chrono::Months::new(5)).unwrap_or(to),
+    };
+    if from > to {
+        return Err(bad("from", "expected a month on or before `to`".into()));
+    }
+    if (to.year() - from.year()) * 12 + to.month() as i32 - from.month() as i32 >= 120 {
+        return Err(bad("from", "expected a range of at most 120 months".into()));
+    }
+    Ok((from, to))
+}

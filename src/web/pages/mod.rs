@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(index))
         .route("/coach", get(coach))
         .route("/leads", get(service::leads_page))
+        .route("/support", get(service::support_page))
         .route("/accounts/{id}", get(account::map_page))
         .route("/accounts/{id}/map.json", get(account::map_json))
         .route("/accounts/{id}/paths", get(account::paths_page))

@@ -121,3 +121,66 @@ pub(super) async fn leads_page(
         stakeholders: report.stakeholders.iter().map(LeadView::from).collect(),
     })
 }
+
+#[derive(Deserialize)]
+pub(super) struct SupportParams {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "support.html")]
+struct SupportPage {
+    from: String,
+    to: String,
+    months: Vec<String>,
+    people: Vec<SupportRow>,
+}
+
+struct SupportRow {
+    href: String,
+    name: String,
+    roles: String,
+    peak: u32,
+    deals: u32,
+    /// (count, the deal ids as a tooltip).
+    months: Vec<(u32, String)>,
+}
+
+/// `/support`: sales support load, deals per presales/expert per month.
+pub(super) async fn support_page(
+    State(state): State<AppState>,
+    Query(q): Query<SupportParams>,
+) -> Result<Html<String>, AppError> {
+    let (from, to) = crate::web::api::service::support_range(q.from.as_deref(), q.to.as_deref())?;
+    let r = crate::support::load_report(state.store().as_ref(), from, to).await?;
+    let months = r
+        .people
+        .first()
+        .map(|p| p.months.iter().map(|m| m.month.clone()).collect())
+        .unwrap_or_default();
+    render(&SupportPage {
+        from: r.from.clone(),
+        to: r.to.clone(),
+        months,
+        people: r
+            .people
+            .iter()
+            .map(|p| SupportRow {
+                href: format!("/people/{}", p.person),
+                name: p.name.clone(),
+                roles: p.roles.join(", "),
+                peak: p.peak,
+                deals: p.distinct_deals,
+                months: p
+                    .months
+                    .iter()
+                    .map(|m| {
+                        let ids: Vec<&str> = m.opportunities.iter().map(|o| o.as_str()).collect();
+                        (m.deals, ids.join(", "))
+                    })
+                    .collect(),
+            })
+            .collect(),
+    })
+}
