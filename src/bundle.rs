@@ -7,7 +7,7 @@
 
 use renmai_graph::{
     Assessment, Influence, Interaction, Opportunity, OpportunityContact, Organization, Person,
-    TeamMember,
+    StageChange, TeamMember,
 };
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +34,9 @@ pub struct Bundle {
     pub opportunities: Vec<Opportunity>,
     #[serde(default)]
     pub opportunity_contacts: Vec<OpportunityContact>,
+    /// Dated stage changes of deals (the stage history).
+    #[serde(default)]
+    pub opportunity_stages: Vec<StageChange>,
 }
 
 impl Bundle {
@@ -47,6 +50,7 @@ impl Bundle {
             + self.assessments.len()
             + self.opportunities.len()
             + self.opportunity_contacts.len()
+            + self.opportunity_stages.len()
     }
 
     pub fn is_empty(&self) -> bool {

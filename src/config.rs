@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use renmai_graph::ScoringConfig;
+use renmai_graph::{DealConfig, ScoringConfig};
 use serde::Deserialize;
 
 pub const DEFAULT_DB: &str = "renmai.db";
@@ -28,6 +28,9 @@ pub struct FileConfig {
     /// contacts and CRM exports (`[ingest]`).
     #[serde(default)]
     pub ingest: IngestConfig,
+    /// Deal stages, amount categories and risk thresholds (`[deals]`).
+    #[serde(default)]
+    pub deals: Option<DealConfig>,
 }
 
 /// `[ingest]`: which e-mail domains are ours, and domains pinned to an
@@ -92,10 +95,17 @@ impl FileConfig {
     }
 
     pub fn parse(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let file: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_owned(),
             reason: e.to_string(),
-        })
+        })?;
+        if let Some(d) = &file.deals {
+            d.validate().map_err(|e| ConfigError::Parse {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })?;
+        }
+        Ok(file)
     }
 }
 
@@ -108,6 +118,7 @@ pub struct Config {
     pub store: StoreKind,
     pub neo4j: Neo4jConfig,
     pub ingest: IngestConfig,
+    pub deals: DealConfig,
 }
 
 impl Config {
@@ -129,6 +140,7 @@ impl Config {
             store: file.store.unwrap_or_default(),
             neo4j: file.neo4j,
             ingest: file.ingest,
+            deals: file.deals.unwrap_or_default(),
         }
     }
 }
@@ -185,5 +197,33 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("t.toml") && err.contains("dbb"), "{err}");
+    }
+
+    #[test]
+    fn deals_section_configures_stages_and_bands_and_is_checked() {
+        let text = r#"
+[deals]
+late_stage = "pitch"
+stages = [
+  { id = "lead", name = "Lead", probability = 0.1 },
+  { id = "pitch", name = "Pitch", probability = 0.5 },
+  { id = "won", name = "Won", probability = 1.0, outcome = "won" },
+  { id = "lost", name = "Lost", probability = 0.0, outcome = "lost" },
+]
+categories = [{ name = "any", min = 0 }, { name = "big", min = 1e6 }]
+"#;
+        let c = Config::resolve(FileConfig::parse(text, "t.toml").unwrap(), None, None);
+        assert_eq!(c.deals.stages.len(), 4);
+        assert_eq!(c.deals.category(Some(2e6)), Some(1));
+        assert_eq!(c.deals.low_acceptance, 1, "unset keys keep defaults");
+        let c = Config::resolve(FileConfig::parse("", "t.toml").unwrap(), None, None);
+        assert_eq!(c.deals.stages.len(), 8);
+
+        let bad = text.replace("min = 1e6", "min = -5");
+        let err = FileConfig::parse(&bad, "t.toml").unwrap_err().to_string();
+        assert!(
+            err.contains("t.toml") && err.contains("categories[1].min"),
+            "{err}"
+        );
     }
 }

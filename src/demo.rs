@@ -1035,6 +1035,7 @@ impl Builder {
             status,
             close_date: Some(self.today + Duration::days(deal.close_in)),
             owner: Some(self.ours[deal.owner].clone()),
+            competitors: vec![],
         });
         for c in deal.contacts {
             let at = self.date_ago(c.5);

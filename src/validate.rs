@@ -140,6 +140,7 @@ pub struct SourceMap {
     pub assessments: Locations,
     pub opportunities: Locations,
     pub opportunity_contacts: Locations,
+    pub opportunity_stages: Locations,
 }
 
 impl SourceMap {
@@ -156,6 +157,7 @@ impl SourceMap {
             assessments: make("assessments", bundle.assessments.len()),
             opportunities: make("opportunities", bundle.opportunities.len()),
             opportunity_contacts: make("opportunity_contacts", bundle.opportunity_contacts.len()),
+            opportunity_stages: make("opportunity_stages", bundle.opportunity_stages.len()),
         }
     }
 }
@@ -306,6 +308,14 @@ pub fn wanted(bundle: &Bundle, known: &ExistingRefs) -> Wanted {
             opps.insert(c.opportunity.clone());
         }
     }
+    for s in &bundle.opportunity_stages {
+        if !opp_ids.contains(&s.opportunity)
+            && !known.opportunities.contains(&s.opportunity)
+            && !known.missing_opportunities.contains(&s.opportunity)
+        {
+            opps.insert(s.opportunity.clone());
+        }
+    }
     for e in known.people.values() {
         if let Some(m) = &e.reports_to {
             want_person(m);
@@ -330,6 +340,14 @@ pub fn wanted(bundle: &Bundle, known: &ExistingRefs) -> Wanted {
     w.people.sort();
     w.opportunities.sort();
     w
+}
+
+/// A competitor name survives the CSV form (`;`-separated) unchanged.
+fn competitor_name_ok(c: &str) -> bool {
+    !c.is_empty()
+        && c.trim() == c
+        && c.chars().count() <= 200
+        && !c.chars().any(|ch| ch == ';' || ch.is_control())
 }
 
 /// True when an interaction has two to eight distinct participants, its
@@ -738,6 +756,47 @@ pub fn validate(
                 "amount",
                 &a.to_string(),
                 "a non-negative amount".into(),
+            );
+        }
+        if let Some(c) = o.competitors.iter().find(|c| !competitor_name_ok(c)) {
+            push(
+                at(&src.opportunities, i),
+                "competitors",
+                c,
+                "competitor names of 1 to 200 characters, without ';', surrounding spaces or control characters".into(),
+            );
+        }
+    }
+    let mut stage_keys = HashSet::default();
+    for (i, s) in bundle.opportunity_stages.iter().enumerate() {
+        if !stage_keys.insert((&s.opportunity, s.at)) {
+            push(
+                at(&src.opportunity_stages, i),
+                "at",
+                &s.at.to_rfc3339(),
+                format!(
+                    "one stage change of {} per instant; this instant is given twice",
+                    s.opportunity
+                ),
+            );
+        }
+        if s.stage.trim().is_empty() || s.stage.trim() != s.stage || s.stage.chars().count() > 200 {
+            push(
+                at(&src.opportunity_stages, i),
+                "stage",
+                &s.stage,
+                "a stage name of 1 to 200 characters without surrounding spaces".into(),
+            );
+        }
+        if !opp_ids.contains(&s.opportunity) && !known.opportunities.contains(&s.opportunity) {
+            push(
+                at(&src.opportunity_stages, i),
+                "opportunity_id",
+                s.opportunity.as_str(),
+                format!(
+                    "the id of an opportunity in this import or already stored (no opportunity {})",
+                    s.opportunity
+                ),
             );
         }
     }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{
     Assessment, Influence, Interaction, Opportunity, OpportunityContact, Organization, Person,
-    TeamMember,
+    StageChange, TeamMember,
 };
 
 /// One account's slice of the graph, as loaded from a store.
@@ -30,4 +30,7 @@ pub struct AccountData {
     pub assessments: Vec<Assessment>,
     pub opportunities: Vec<Opportunity>,
     pub opportunity_contacts: Vec<OpportunityContact>,
+    /// Stage history of the account's deals, oldest first per deal.
+    #[serde(default)]
+    pub opportunity_stages: Vec<StageChange>,
 }

@@ -733,6 +733,18 @@ pub struct Opportunity {
     pub close_date: Option<chrono::NaiveDate>,
     #[serde(default)]
     pub owner: Option<PersonId>,
+    /// Competitors in this deal, by name (free text, no `;`).
+    #[serde(default)]
+    pub competitors: Vec<String>,
+}
+
+/// A dated stage change: from `at` on, the deal stood at `stage`. Every
+/// change is kept, so the stage of a deal can be told as of any date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageChange {
+    pub opportunity: OpportunityId,
+    pub stage: String,
+    pub at: Timestamp,
 }
 
 /// `INVOLVED_IN`: a stakeholder's part in one deal, assessed at `at`.

@@ -824,6 +824,7 @@ mod tests {
                 status: OpportunityStatus::Open,
                 close_date: None,
                 owner: Some(pid("ae")),
+                competitors: vec![],
             }],
             opportunity_contacts: vec![
                 contact("cfo", 1, 1, "2025-11-01T00:00:00Z"),
@@ -831,6 +832,7 @@ mod tests {
                 // A later assessment of the same person replaces the earlier one.
                 contact("cfo", 3, 2, "2025-12-15T00:00:00Z"),
             ],
+            opportunity_stages: vec![],
         }
     }
 

@@ -143,6 +143,7 @@ fn acme() -> AccountData {
         ],
         opportunities: vec![],
         opportunity_contacts: vec![],
+        opportunity_stages: vec![],
     }
 }
 
@@ -381,6 +382,7 @@ fn open_opportunities_get_their_own_coverage() {
         status,
         close_date: None,
         owner: None,
+        competitors: vec![],
     };
     data.opportunities = vec![
         opp("renewal", OpportunityStatus::Open),

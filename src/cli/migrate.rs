@@ -105,6 +105,7 @@ pub fn batches(b: Bundle) -> Vec<Bundle> {
         assessments: b.assessments,
         opportunities: b.opportunities,
         opportunity_contacts: b.opportunity_contacts,
+        opportunity_stages: b.opportunity_stages,
         ..Bundle::default()
     });
     out.retain(|x| !x.is_empty());

@@ -440,7 +440,7 @@ fn stats_table(s: &Stats) -> String {
 }
 
 async fn serve(store: Arc<dyn Store>, config: Config) -> anyhow::Result<()> {
-    let state = AppState::new(store, config.scoring.clone());
+    let state = AppState::new(store, config.scoring.clone()).with_deals(config.deals.clone());
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;

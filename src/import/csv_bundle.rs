@@ -67,7 +67,12 @@ const ASSESSMENTS: Spec = Spec {
 const OPPORTUNITIES: Spec = Spec {
     file: "opportunities.csv",
     required: &["opportunity_id", "account_id", "name", "status"],
-    optional: &["amount", "stage", "close_date", "owner_id"],
+    optional: &["amount", "stage", "close_date", "owner_id", "competitors"],
+};
+const OPPORTUNITY_STAGES: Spec = Spec {
+    file: "opportunity_stages.csv",
+    required: &["opportunity_id", "stage", "at"],
+    optional: &[],
 };
 const OPPORTUNITY_CONTACTS: Spec = Spec {
     file: "opportunity_contacts.csv",
@@ -506,6 +511,14 @@ pub fn read_dir(dir: &Path) -> Result<(Bundle, SourceMap), ImportError> {
                 status,
                 close_date,
                 owner,
+                // `;`-separated; validation refuses names that would not round-trip.
+                competitors: r
+                    .raw("competitors")
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
             });
             src.opportunities.push_line(r.line);
         }
@@ -543,6 +556,23 @@ pub fn read_dir(dir: &Path) -> Result<(Bundle, SourceMap), ImportError> {
                 at,
             });
             src.opportunity_contacts.push_line(r.line);
+        }
+    })?;
+
+    src.opportunity_stages = Locations::in_file(file_name(dir, &OPPORTUNITY_STAGES));
+    read_file(dir, &OPPORTUNITY_STAGES, &mut errors, |mut r| {
+        let opportunity = r.req("opportunity_id", OpportunityId::parse);
+        let stage = r.req_str("stage");
+        let at = r.req("at", Timestamp::parse);
+        if let (Some(opportunity), Some(at)) = (opportunity, at)
+            && !stage.is_empty()
+        {
+            b.opportunity_stages.push(StageChange {
+                opportunity,
+                stage,
+                at,
+            });
+            src.opportunity_stages.push_line(r.line);
         }
     })?;
 
@@ -800,6 +830,7 @@ pub fn write_dir(bundle: &Bundle, dir: &Path) -> std::io::Result<()> {
             o.stage.as_deref().unwrap_or(""),
             &opt(&o.close_date),
             &opt(&o.owner),
+            &o.competitors.join(";"),
         ])?;
     }
     w.flush()?;
@@ -814,6 +845,11 @@ pub fn write_dir(bundle: &Bundle, dir: &Path) -> std::io::Result<()> {
             &opt(&c.price_acceptance.map(|a| a.get())),
             &opt(&c.at),
         ])?;
+    }
+    w.flush()?;
+    let mut w = open(&OPPORTUNITY_STAGES)?;
+    for s in &bundle.opportunity_stages {
+        w.write_record([s.opportunity.as_str(), &s.stage, &s.at.to_rfc3339()])?;
     }
     w.flush()?;
     Ok(())

@@ -35,6 +35,8 @@ struct Document {
     opportunities: Vec<renmai_graph::Opportunity>,
     #[serde(default)]
     opportunity_contacts: Vec<renmai_graph::OpportunityContact>,
+    #[serde(default)]
+    opportunity_stages: Vec<renmai_graph::StageChange>,
 }
 
 impl From<Document> for Bundle {
@@ -48,6 +50,7 @@ impl From<Document> for Bundle {
             assessments: d.assessments,
             opportunities: d.opportunities,
             opportunity_contacts: d.opportunity_contacts,
+            opportunity_stages: d.opportunity_stages,
         }
     }
 }

@@ -680,6 +680,7 @@ pub fn resolve(obs: Observations, dir: &Directory, opts: &ResolveOptions) -> Res
             status: o.status,
             close_date: o.close_date,
             owner: o.owner.and_then(|r| person_ids[r.0 as usize].clone()),
+            competitors: vec![],
         });
     }
     for c in obs.deal_contacts {

@@ -63,6 +63,7 @@ pub struct ImportSummary {
     pub assessments: Counts,
     pub opportunities: Counts,
     pub opportunity_contacts: Counts,
+    pub opportunity_stages: Counts,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -75,7 +76,7 @@ impl ImportSummary {
     pub fn new_records(&self) -> u64 {
         self.rows().iter().map(|(_, c)| c.new).sum()
     }
-    pub fn rows(&self) -> [(&'static str, Counts); 8] {
+    pub fn rows(&self) -> [(&'static str, Counts); 9] {
         [
             ("organizations", self.organizations),
             ("people", self.people),
@@ -85,6 +86,7 @@ impl ImportSummary {
             ("assessments", self.assessments),
             ("opportunities", self.opportunities),
             ("opportunity_contacts", self.opportunity_contacts),
+            ("opportunity_stages", self.opportunity_stages),
         ]
     }
 }

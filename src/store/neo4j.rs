@@ -27,6 +27,7 @@
 //! | `Assessment`         | `key` = from, to, at | `from_id`, `to_id`       |
 //! | `Opportunity`        | `id`                 | `account_id`             |
 //! | `OpportunityContact` | `key` = opp, person, at | `opportunity_id`         |
+//! | `OpportunityStage`   | `key` = opp, at      | `opportunity_id`         |
 //!
 //! Interactions are one node per record with the participant ids as a list
 //! property (initiator first) and the first customer account they touch as
@@ -159,6 +160,7 @@ const LABELS: &[&str] = &[
     "Assessment",
     "Opportunity",
     "OpportunityContact",
+    "OpportunityStage",
     "PlanItem",
     "PlanSnapshot",
     "PersonEmail",
@@ -180,6 +182,8 @@ const SCHEMA: &[&str] = &[
     "CREATE CONSTRAINT renmai_assessment_key IF NOT EXISTS FOR (n:Assessment) REQUIRE n.key IS UNIQUE",
     "CREATE CONSTRAINT renmai_opportunity_id IF NOT EXISTS FOR (n:Opportunity) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT renmai_contact_key IF NOT EXISTS FOR (n:OpportunityContact) REQUIRE n.key IS UNIQUE",
+    "CREATE CONSTRAINT renmai_stage_key IF NOT EXISTS FOR (n:OpportunityStage) REQUIRE n.key IS UNIQUE",
+    "CREATE INDEX renmai_stage_opportunity IF NOT EXISTS FOR (n:OpportunityStage) ON (n.opportunity_id)",
     "CREATE CONSTRAINT renmai_plan_item_key IF NOT EXISTS FOR (n:PlanItem) REQUIRE n.key IS UNIQUE",
     "CREATE CONSTRAINT renmai_plan_snapshot_key IF NOT EXISTS FOR (n:PlanSnapshot) REQUIRE n.key IS UNIQUE",
     "CREATE INDEX renmai_plan_item_account IF NOT EXISTS FOR (n:PlanItem) ON (n.account_id)",
@@ -834,6 +838,7 @@ async fn write_bundle(
             "status",
             "close_date",
             "owner_id",
+            "competitors",
         ],
         &b.opportunities,
         |o| {
@@ -846,6 +851,7 @@ async fn write_bundle(
                 "status" => s(o.status.as_str()),
                 "close_date" => opt_s(o.close_date.map(|d| d.to_string()).as_deref()),
                 "owner_id" => opt_s(o.owner.as_ref().map(|p| p.as_str())),
+                "competitors" => list(o.competitors.clone()),
             })
         },
         &mut sum.opportunities,
@@ -885,6 +891,25 @@ async fn write_bundle(
             })
         },
         &mut sum.opportunity_contacts,
+        progress,
+    )
+    .await?;
+
+    upsert(
+        txn,
+        "OpportunityStage",
+        "key",
+        &["opportunity_id", "at", "stage"],
+        &b.opportunity_stages,
+        |x| {
+            Ok(row! {
+                "key" => s(&key(&[x.opportunity.as_str(), &x.at.epoch_seconds().to_string()])),
+                "opportunity_id" => s(x.opportunity.as_str()),
+                "at" => int(x.at.epoch_seconds()),
+                "stage" => s(&x.stage),
+            })
+        },
+        &mut sum.opportunity_stages,
         progress,
     )
     .await?;
@@ -1327,7 +1352,7 @@ impl AssessmentRow {
     }
 }
 
-const OPP_RET: &str = "o.id AS id, o.account_id AS account_id, o.name AS name, o.amount AS amount, o.stage AS stage, o.status AS status, o.close_date AS close_date, o.owner_id AS owner_id";
+const OPP_RET: &str = "o.id AS id, o.account_id AS account_id, o.name AS name, o.amount AS amount, o.stage AS stage, o.status AS status, o.close_date AS close_date, o.owner_id AS owner_id, o.competitors AS competitors";
 
 #[derive(Deserialize)]
 struct OppRow {
@@ -1339,6 +1364,8 @@ struct OppRow {
     status: String,
     close_date: Option<String>,
     owner_id: Option<String>,
+    /// Absent on deals written before competitors were stored.
+    competitors: Option<Vec<String>>,
 }
 
 impl OppRow {
@@ -1356,6 +1383,26 @@ impl OppRow {
                 .transpose()
                 .map_err(|e| StoreError::Backend(format!("stored close date: {e}")))?,
             owner: opt_parsed(self.owner_id, PersonId::parse)?,
+            competitors: self.competitors.unwrap_or_default(),
+        })
+    }
+}
+
+const STAGE_RET: &str = "x.opportunity_id AS opportunity_id, x.at AS at, x.stage AS stage";
+
+#[derive(Deserialize)]
+struct StageRow {
+    opportunity_id: String,
+    at: i64,
+    stage: String,
+}
+
+impl StageRow {
+    fn into_change(self) -> Result<StageChange, StoreError> {
+        Ok(StageChange {
+            opportunity: parsed(OpportunityId::try_from(self.opportunity_id))?,
+            stage: self.stage,
+            at: Timestamp::from_epoch_seconds(self.at),
         })
     }
 }
@@ -1494,7 +1541,7 @@ impl Neo4jStore {
             .iter()
             .map(|o| o.id.as_str().to_owned())
             .collect();
-        let (influences, from, to, contacts) = tokio::try_join!(
+        let (influences, from, to, contacts, stages) = tokio::try_join!(
             self.rows::<InfluenceRow>(
                 query(&format!(
                     "UNWIND $ids AS pid MATCH (x:Influence {{from_id: pid}}) WHERE x.to_id IN $ids RETURN {INFLUENCE_RET}"
@@ -1517,9 +1564,17 @@ impl Neo4jStore {
                 query(&format!(
                     "UNWIND $ids AS oid MATCH (c:OpportunityContact {{opportunity_id: oid}}) RETURN {CONTACT_RET}"
                 ))
+                .param("ids", opp_ids.clone())
+            ),
+            self.rows::<StageRow>(
+                query(&format!(
+                    "UNWIND $ids AS oid MATCH (x:OpportunityStage {{opportunity_id: oid}}) RETURN {STAGE_RET}"
+                ))
                 .param("ids", opp_ids)
             ),
         )?;
+        let mut opportunity_stages = all(stages, StageRow::into_change)?;
+        opportunity_stages.sort_by(|x, y| (&x.opportunity, x.at).cmp(&(&y.opportunity, y.at)));
         let mut influences = all(influences, InfluenceRow::into_influence)?;
         influences.sort_by(|x, y| (&x.from, &x.to).cmp(&(&y.from, &y.to)));
         let mut assessments = Vec::new();
@@ -1531,8 +1586,9 @@ impl Neo4jStore {
         }
         assessments.sort_by(|x, y| (x.at, &x.from, &x.to).cmp(&(y.at, &y.from, &y.to)));
         let mut opportunity_contacts = all(contacts, ContactRow::into_contact)?;
-        opportunity_contacts
-            .sort_by(|x, y| (&x.opportunity, &x.person).cmp(&(&y.opportunity, &y.person)));
+        opportunity_contacts.sort_by(|x, y| {
+            (&x.opportunity, &x.person, x.at).cmp(&(&y.opportunity, &y.person, y.at))
+        });
 
         // Our people: the team, everyone of ours in an interaction or
         // assessment with the account (as the SQLite store).
@@ -1573,6 +1629,7 @@ impl Neo4jStore {
             assessments,
             opportunities,
             opportunity_contacts,
+            opportunity_stages,
         }))
     }
 }
@@ -1627,7 +1684,7 @@ impl Store for Neo4jStore {
     }
 
     async fn export(&self) -> Result<Bundle, StoreError> {
-        let (orgs, people, team, interactions, influences, assessments, opps, contacts) = tokio::try_join!(
+        let (orgs, people, team, interactions, influences, assessments, opps, contacts, stages) = tokio::try_join!(
             self.rows::<OrgRow>(query(&format!("MATCH (o:Organization) RETURN {ORG_RET}"))),
             self.rows::<PersonRow>(query(&format!("MATCH (p:Person) RETURN {PERSON_RET}"))),
             self.rows::<TeamRow>(query(&format!("MATCH (t:TeamMember) RETURN {TEAM_RET}"))),
@@ -1644,6 +1701,9 @@ impl Store for Neo4jStore {
             self.rows::<ContactRow>(query(&format!(
                 "MATCH (c:OpportunityContact) RETURN {CONTACT_RET}"
             ))),
+            self.rows::<StageRow>(query(&format!(
+                "MATCH (x:OpportunityStage) RETURN {STAGE_RET}"
+            ))),
         )?;
         let mut b = Bundle {
             organizations: all(orgs, OrgRow::into_org)?,
@@ -1654,6 +1714,7 @@ impl Store for Neo4jStore {
             assessments: all(assessments, AssessmentRow::into_assessment)?,
             opportunities: all(opps, OppRow::into_opportunity)?,
             opportunity_contacts: all(contacts, ContactRow::into_contact)?,
+            opportunity_stages: all(stages, StageRow::into_change)?,
         };
         // The same order as the SQLite export, so exports diff cleanly.
         b.organizations
@@ -1669,8 +1730,11 @@ impl Store for Neo4jStore {
         b.assessments
             .sort_by(|x, y| (&x.from, &x.to, x.at).cmp(&(&y.from, &y.to, y.at)));
         b.opportunities.sort_by(|x, y| x.id.cmp(&y.id));
-        b.opportunity_contacts
-            .sort_by(|x, y| (&x.opportunity, &x.person).cmp(&(&y.opportunity, &y.person)));
+        b.opportunity_contacts.sort_by(|x, y| {
+            (&x.opportunity, &x.person, x.at).cmp(&(&y.opportunity, &y.person, y.at))
+        });
+        b.opportunity_stages
+            .sort_by(|x, y| (&x.opportunity, x.at).cmp(&(&y.opportunity, y.at)));
         Ok(b)
     }
 

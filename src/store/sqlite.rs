@@ -29,6 +29,7 @@ use renmai_graph::plan::AccountPlan;
 /// Versioned schema: entry `i` brings the schema from version `i` to `i + 1`.
 /// Never edit a released entry; append a new one.
 mod deal_support;
+mod deals;
 mod identity;
 mod service_cases;
 
@@ -213,6 +214,7 @@ DROP INDEX interactions_account;
 CREATE INDEX interaction_accounts_interaction ON interaction_accounts (interaction_id);
 "#,
     identity::MIGRATION,
+    deals::MIGRATION,
     service_cases::MIGRATION,
     deal_support::MIGRATION,
 ];
@@ -586,8 +588,8 @@ fn write_bundle(
         }
     }
     {
-        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO opportunities (id, account_id, name, amount, stage, status, close_date, owner_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
-        let mut upd = tx.prepare_cached("UPDATE opportunities SET account_id = ?2, name = ?3, amount = ?4, stage = ?5, status = ?6, close_date = ?7, owner_id = ?8 WHERE id = ?1")?;
+        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO opportunities (id, account_id, name, amount, stage, status, close_date, owner_id, competitors) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?;
+        let mut upd = tx.prepare_cached("UPDATE opportunities SET account_id = ?2, name = ?3, amount = ?4, stage = ?5, status = ?6, close_date = ?7, owner_id = ?8, competitors = ?9 WHERE id = ?1")?;
         for o in &b.opportunities {
             upsert(
                 &mut ins,
@@ -600,7 +602,8 @@ fn write_bundle(
                     o.stage,
                     o.status.as_str(),
                     o.close_date.map(|d| d.to_string()),
-                    o.owner.as_ref().map(|p| p.as_str())
+                    o.owner.as_ref().map(|p| p.as_str()),
+                    deals::competitors_to_sql(&o.competitors)
                 ],
                 &mut s.opportunities,
             )?;
@@ -628,6 +631,12 @@ fn write_bundle(
             tick(&mut done)?;
         }
     }
+    deals::write_stages(
+        tx,
+        &b.opportunity_stages,
+        &mut s.opportunity_stages,
+        &mut || tick(&mut done),
+    )?;
     progress.advance(done % PROGRESS_STEP);
     Ok(s)
 }
@@ -1529,11 +1538,12 @@ fn load_opportunities(
             col::<String>(r, 5)?,
             col::<Option<String>>(r, 6)?,
             col::<Option<String>>(r, 7)?,
+            col::<String>(r, 8)?,
         ))
     })?;
     let mut out = Vec::new();
     for r in rows {
-        let (id, account, name, amount, stage, status, close, owner) = r?;
+        let (id, account, name, amount, stage, status, close, owner, competitors) = r?;
         out.push(Opportunity {
             id: parsed(OpportunityId::try_from(id))?,
             account: parsed(OrgId::try_from(account))?,
@@ -1546,6 +1556,7 @@ fn load_opportunities(
                 .transpose()
                 .map_err(|e| StoreError::Backend(format!("stored close date: {e}")))?,
             owner: opt_parsed(owner, PersonId::parse)?,
+            competitors: deals::competitors_from_sql(&competitors)?,
         });
     }
     Ok(out)
@@ -1584,7 +1595,8 @@ fn load_contacts(
     Ok(out)
 }
 
-const OPP_COLS: &str = "id, account_id, name, amount, stage, status, close_date, owner_id";
+const OPP_COLS: &str =
+    "id, account_id, name, amount, stage, status, close_date, owner_id, competitors";
 const CONTACT_COLS: &str = "c.opportunity_id, c.person_id, c.role, c.attitude, c.solution_acceptance, c.price_acceptance, c.at";
 
 fn count(conn: &Connection, sql: &str) -> Result<u64, StoreError> {
@@ -1631,6 +1643,11 @@ fn export_all(conn: &Connection) -> Result<Bundle, StoreError> {
         &format!(
             "SELECT {CONTACT_COLS} FROM opportunity_contacts c ORDER BY c.opportunity_id, c.person_id, c.at"
         ),
+        &[],
+    )?;
+    b.opportunity_stages = deals::load_stages(
+        conn,
+        "SELECT opportunity_id, at, stage FROM opportunity_stages ORDER BY opportunity_id, at",
         &[],
     )?;
     Ok(b)
@@ -1687,6 +1704,11 @@ fn account_data(conn: &Connection, account: &OrgId) -> Result<Option<AccountData
         ),
         a,
     )?;
+    let opportunity_stages = deals::load_stages(
+        conn,
+        "SELECT s.opportunity_id, s.at, s.stage FROM opportunity_stages s JOIN opportunities o ON o.id = s.opportunity_id WHERE o.account_id = ?1 ORDER BY s.opportunity_id, s.at",
+        a,
+    )?;
 
     // Our people: the team, everyone of ours in an interaction or assessment with the account.
     let mut ours: HashSet<&PersonId> = team.iter().map(|t| &t.person).collect();
@@ -1728,6 +1750,7 @@ fn account_data(conn: &Connection, account: &OrgId) -> Result<Option<AccountData
         assessments,
         opportunities,
         opportunity_contacts,
+        opportunity_stages,
     }))
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
-use renmai_graph::ScoringConfig;
+use renmai_graph::{DealConfig, ScoringConfig};
 
 use crate::engine::Engine;
 use crate::store::Store;
@@ -22,13 +22,22 @@ pub use error::AppError;
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Arc<Engine>,
+    /// Deal stages and amount bands (`[deals]`), for deal pages and reports.
+    pub deals: Arc<DealConfig>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, scoring: ScoringConfig) -> AppState {
         AppState {
             engine: Arc::new(Engine::new(store, scoring)),
+            deals: Arc::new(DealConfig::default()),
         }
+    }
+
+    /// Uses a configured stage list and amount bands in place of the defaults.
+    pub fn with_deals(mut self, deals: DealConfig) -> AppState {
+        self.deals = Arc::new(deals);
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -153,6 +153,14 @@ fn bad_inputs() -> Vec<(&'static str, Bundle)> {
     o.parent = Some(o.id.clone());
     b.organizations.push(o);
     out.push(("organization that is its own parent", b));
+
+    let mut b = Bundle::default();
+    b.opportunity_stages.push(renmai_graph::StageChange {
+        opportunity: renmai_graph::OpportunityId::parse("no-such-deal").unwrap(),
+        stage: "proposal".into(),
+        at: renmai_graph::Timestamp::from_epoch_seconds(1_750_000_000),
+    });
+    out.push(("stage change of an unknown deal", b));
     out
 }
 
@@ -183,6 +191,15 @@ async fn scenario(store: &dyn Store) -> Vec<String> {
             "{what}: a refused import changed data"
         );
     }
+
+    // Deals: competitors and a stage history, stored and read back alike.
+    let dir = tempfile::tempdir().unwrap();
+    crate::deals::write_deal_bundle(dir.path());
+    let (_, deals, src) = import::read(dir.path()).unwrap();
+    let s = import(store, deals, src).await.unwrap();
+    assert_eq!(s.opportunity_stages.new, 3, "{s:?}");
+    seen.push(format!("deals import: {s:?}"));
+    seen.push(format!("{:#?}", snapshot(store).await));
 
     let d = demo();
     let src = SourceMap::synthetic("demo", &d);
@@ -248,12 +265,12 @@ async fn plan_scenario(store: Arc<dyn Store>) -> Vec<String> {
 async fn embedded_store_passes_the_suite() {
     let t = TestStore::new();
     let seen = scenario(t.store.as_ref()).await;
-    // The scenario saw real data: 5 refusals, both bundles stored.
+    // The scenario saw real data: 6 refusals, the bundles stored.
     assert_eq!(
         seen.iter()
             .filter(|s| s.contains("nothing was written"))
             .count(),
-        5
+        6
     );
     let s = t.store.stats().await.unwrap();
     assert!(s.accounts >= 5 && s.interactions > 100, "{s:?}");

@@ -109,6 +109,8 @@ pub fn canonical(mut b: Bundle) -> Bundle {
         .sort_by(|x, y| (&x.from, &x.to, x.at).cmp(&(&y.from, &y.to, y.at)));
     b.opportunities.sort_by(|x, y| x.id.cmp(&y.id));
     b.opportunity_contacts
-        .sort_by(|x, y| (&x.opportunity, &x.person).cmp(&(&y.opportunity, &y.person)));
+        .sort_by(|x, y| (&x.opportunity, &x.person, x.at).cmp(&(&y.opportunity, &y.person, y.at)));
+    b.opportunity_stages
+        .sort_by(|x, y| (&x.opportunity, x.at).cmp(&(&y.opportunity, y.at)));
     b
 }

@@ -5,6 +5,7 @@ mod api;
 #[cfg(feature = "neo4j")]
 mod conformance;
 mod crash;
+mod deals;
 mod engine;
 mod fuzz_corpus;
 mod helpers;
