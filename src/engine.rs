@@ -450,9 +450,10 @@ impl Engine {
             .get_or_try_init(|| async {
                 self.stats.data_loads.fetch_add(1, Ordering::Relaxed);
                 let started = Instant::now();
-                let Some(data) = self.store.account_data(account).await? else {
+                let Some(mut data) = self.store.account_data(account).await? else {
                     return Ok(None);
                 };
+                add_deal_supporters(self.store.as_ref(), &mut data).await?;
                 tracing::debug!(%account, elapsed = ?started.elapsed(), "loaded the account's slice");
                 let data = Arc::new(data);
                 self.put_data(account, epoch, data.clone());
@@ -717,4 +718,33 @@ impl Engine {
         .map(Some)
         .map_err(|e| StoreError::Backend(format!("what-if failed: {e}")))
     }
+}
+
+/// Sales support (MCI): the presales and experts on the account's open deals
+/// join its team in the slice, so warm paths start from them too. A store
+/// without support assignments (Neo4j for now) adds nobody.
+async fn add_deal_supporters(store: &dyn Store, data: &mut AccountData) -> Result<(), StoreError> {
+    if data.opportunities.is_empty() {
+        return Ok(());
+    }
+    let supports = match store.deal_support(Some(&data.account.id)).await {
+        Ok(s) => s,
+        Err(StoreError::Backend(e)) if e.contains("not supported") => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let mut people = Vec::new();
+    for s in &supports {
+        if !data.our_people.iter().any(|p| p.id == s.person)
+            && !people
+                .iter()
+                .any(|p: &renmai_graph::Person| p.id == s.person)
+            && let Some(rec) = store.person(&s.person).await?
+            && rec.is_ours
+        {
+            people.push(rec.person);
+        }
+    }
+    let known: Vec<_> = data.our_people.iter().cloned().chain(people).collect();
+    renmai_graph::support::add_supporters(data, &supports, &known);
+    Ok(())
 }

@@ -21,6 +21,8 @@ pub mod paths;
 pub mod plan;
 pub mod report;
 pub mod score;
+pub mod service;
+pub mod support;
 pub mod time;
 
 pub use account::AccountData;

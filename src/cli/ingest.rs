@@ -1,12 +1,14 @@
 //! `renmai import` of what sellers have (calendars, mailboxes, contacts, CRM
 //! exports): read, resolve identities, import in one transaction, report.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
-use renmai_graph::Timestamp;
+use renmai_graph::service::ServiceCase;
+use renmai_graph::{OrgId, PersonId, Timestamp};
 
-use crate::ingest::resolve::{self, ResolveOptions};
+use crate::ingest::resolve::{self, Directory, ResolveOptions};
+use crate::ingest::service_cases::ObservedServiceCase;
 use crate::ingest::{SourceFormat, run};
 use crate::store::{Store, StoreError};
 use crate::validate::SourceMap;
@@ -25,12 +27,14 @@ pub async fn import(
 ) -> anyhow::Result<()> {
     let now = Timestamp::from_epoch_seconds(chrono::Utc::now().timestamp());
     let (p, m) = (path.to_owned(), mapping.map(Path::to_owned));
-    let obs =
+    let mut obs =
         tokio::task::spawn_blocking(move || run::observe(&p, format, m.as_deref(), strict, now))
             .await??;
     let files = obs.files.clone();
+    let observed_cases = std::mem::take(&mut obs.service_cases);
     let dir = store.directory().await?;
     let res = resolve::resolve(obs, &dir, opts);
+    let cases = service_cases(observed_cases, &res.bundle, &dir);
     let s = &res.summary;
     let label = format!("{} ({format})", path.display());
     // What the store holds already (a re-read mailbox) is not written again.
@@ -105,8 +109,81 @@ pub async fn import(
             eprintln!("    … and {} more", res.skipped.len() - LISTED_SKIPS);
         }
     }
+    if !cases.is_empty() {
+        let total = cases.len();
+        match store.save_service_cases(cases).await {
+            Ok(new) => eprintln!("  service cases: {new} new, {} already stored", total - new),
+            Err(StoreError::Backend(e)) if e.contains("not supported") => {
+                eprintln!(
+                    "note: {e}; the {total} cases count as interactions, but their severity, dates and subjects are not kept and `renmai leads` cannot see them"
+                );
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
     if review_new > 0 {
         eprintln!("  {review_new} possible duplicate(s) to review: `renmai people review`");
     }
     Ok(())
+}
+
+/// The cases whose interaction the resolver kept, with the account and the
+/// people it resolved: the contact is the interaction's initiator (the
+/// reader makes it so), the owner the other participant.
+fn service_cases(
+    observed: Vec<ObservedServiceCase>,
+    bundle: &crate::bundle::Bundle,
+    dir: &Directory,
+) -> Vec<ServiceCase> {
+    if observed.is_empty() {
+        return Vec::new();
+    }
+    let by_id: HashMap<&str, &renmai_graph::Interaction> = bundle
+        .interactions
+        .iter()
+        .map(|i| (i.id.as_str(), i))
+        .collect();
+    let org_of: HashMap<&PersonId, &OrgId> = dir
+        .people
+        .iter()
+        .chain(&bundle.people)
+        .map(|p| (&p.id, &p.org))
+        .collect();
+    let ours: HashSet<&OrgId> = dir
+        .orgs
+        .iter()
+        .chain(&bundle.organizations)
+        .filter(|o| o.is_ours)
+        .map(|o| &o.id)
+        .collect();
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for c in observed {
+        let id = resolve::derived_id("ix-", &c.key);
+        let Some(ix) = by_id.get(id.as_str()) else {
+            continue;
+        };
+        if !seen.insert(id.clone()) {
+            continue;
+        }
+        let Some(account) = org_of.get(&ix.initiator).filter(|o| !ours.contains(**o)) else {
+            continue;
+        };
+        out.push(ServiceCase {
+            case_id: c.case_id,
+            interaction: ix.id.clone(),
+            account: (*account).clone(),
+            contact: ix.initiator.clone(),
+            owner: ix
+                .participants
+                .iter()
+                .find(|p| **p != ix.initiator)
+                .cloned(),
+            opened: c.opened,
+            closed: c.closed,
+            severity: c.severity,
+            subject: c.subject,
+        });
+    }
+    out
 }

@@ -2,10 +2,12 @@
 
 pub mod deals;
 pub mod ingest;
+pub mod leads;
 pub mod migrate;
 pub mod people;
 pub mod plan;
 pub mod score;
+pub mod support;
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -144,6 +146,11 @@ pub enum Command {
     /// Possible duplicates to review, and merging or splitting people.
     #[command(subcommand)]
     People(people::PeopleCommand),
+    /// Leads from service: accounts and stakeholders whose service cases are rising.
+    Leads(leads::LeadsArgs),
+    /// Sales support (MCI): presales and experts on deals, and their load per month.
+    #[command(subcommand)]
+    Support(support::SupportCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -241,6 +248,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             if format == SourceFormat::Bundle {
                 import_path(store.as_ref(), &path, quiet).await
+            } else if format == SourceFormat::DealSupport {
+                support::import(store.as_ref(), &path).await
             } else {
                 let opts = ingest_options(&config)?;
                 ingest::import(
@@ -281,6 +290,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token(cmd) => token(store.as_ref(), cmd).await,
         Command::People(cmd) => people::run(store.as_ref(), cmd).await,
+        Command::Leads(args) => leads::run(store.as_ref(), args).await,
+        Command::Support(cmd) => support::run(store.as_ref(), cmd).await,
         Command::Migrate(_) => unreachable!("migrate opens its own stores, above"),
     }
 }

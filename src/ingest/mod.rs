@@ -17,6 +17,7 @@ pub mod ics;
 pub mod mail;
 pub mod resolve;
 pub mod run;
+pub mod service_cases;
 pub mod table;
 pub mod vcard;
 
@@ -57,6 +58,12 @@ pub enum SourceFormat {
     OutlookCsv,
     /// Any CSV with a mapping file (`--mapping FILE`).
     Csv,
+    /// A service desk's cases as CSV (case id, account, contact, owner,
+    /// opened, closed, severity, subject).
+    ServiceCases,
+    /// Presales and experts assigned to deals (opportunity_id, person_id,
+    /// role, from, to), by the stored ids.
+    DealSupport,
 }
 
 impl fmt::Display for SourceFormat {
@@ -74,6 +81,8 @@ impl fmt::Display for SourceFormat {
             SourceFormat::GoogleCsv => "Google contacts CSV",
             SourceFormat::OutlookCsv => "Outlook contacts CSV",
             SourceFormat::Csv => "mapped CSV",
+            SourceFormat::ServiceCases => "service cases CSV",
+            SourceFormat::DealSupport => "deal support CSV",
         })
     }
 }
@@ -245,6 +254,8 @@ pub struct Observations {
     pub interactions: Vec<ObservedInteraction>,
     pub opportunities: Vec<ObservedOpportunity>,
     pub deal_contacts: Vec<ObservedDealContact>,
+    /// Service cases' own fields, beside their interactions.
+    pub service_cases: Vec<service_cases::ObservedServiceCase>,
     pub skipped: Vec<Skipped>,
     pub files: Vec<FileTally>,
     by_email: HashMap<Email, PersonRef>,

@@ -5,7 +5,10 @@ use std::path::Path;
 
 use renmai_graph::Timestamp;
 
-use super::{IngestError, Observations, SourceFormat, contacts_csv, crm, decode, ics, mail, vcard};
+use super::{
+    IngestError, Observations, SourceFormat, contacts_csv, crm, decode, ics, mail, service_cases,
+    vcard,
+};
 
 /// How many bytes of a file are looked at to tell its format.
 const SNIFF_BYTES: usize = 64 * 1024;
@@ -106,6 +109,14 @@ pub fn detect(path: &Path) -> Result<SourceFormat, IngestError> {
         if header_zone.contains("E-mail Address") && header_zone.contains("Job Title") {
             return Ok(SourceFormat::OutlookCsv);
         }
+        let first = t.lines().next().unwrap_or("").to_ascii_lowercase();
+        if first.contains("case_id") || first.contains("case number") {
+            return Ok(SourceFormat::ServiceCases);
+        }
+        if first.contains("opportunity_id") && first.contains("person_id") && first.contains("from")
+        {
+            return Ok(SourceFormat::DealSupport);
+        }
         if header_zone.contains("Record ID") {
             return Ok(SourceFormat::Hubspot);
         }
@@ -177,6 +188,7 @@ pub fn observe(
         SourceFormat::OutlookCsv => contacts_csv::read_outlook_csv(path, &mut out)?,
         SourceFormat::Salesforce => crm::read_salesforce(path, &mut out)?,
         SourceFormat::Hubspot => crm::read_hubspot(path, &mut out)?,
+        SourceFormat::ServiceCases => service_cases::read_service_cases(path, now, &mut out)?,
         SourceFormat::Csv => {
             let Some(mapping) = mapping else {
                 return Err(IngestError::unreadable(
@@ -186,10 +198,10 @@ pub fn observe(
             };
             crm::read_mapped_csv(path, mapping, &mut out)?
         }
-        SourceFormat::Auto | SourceFormat::Bundle => {
+        SourceFormat::Auto | SourceFormat::Bundle | SourceFormat::DealSupport => {
             return Err(IngestError::unreadable(
                 path.display(),
-                "internal: the bundle format is read by the bundle importer",
+                "internal: bundles and deal support are read by their own importers",
             ));
         }
     }
@@ -244,6 +256,11 @@ mod tests {
                 SourceFormat::OutlookCsv,
             ),
             ("hs.csv", b"Record ID,First Name,Last Name,Email\n", SourceFormat::Hubspot),
+            (
+                "cases.csv",
+                b"case_id,account,contact,owner,opened\n",
+                SourceFormat::ServiceCases,
+            ),
         ];
         for (name, body, want) in cases {
             let p = write(d.path(), name, body);

@@ -347,6 +347,42 @@ pub trait Store: Send + Sync {
         Err(unsupported("splitting merged people"))
     }
 
+    /// Upserts service cases' own fields by case id (their interactions
+    /// come through [`Store::import`]). Returns how many were new.
+    async fn save_service_cases(
+        &self,
+        _cases: Vec<renmai_graph::service::ServiceCase>,
+    ) -> Result<usize, StoreError> {
+        Err(unsupported("service cases"))
+    }
+
+    /// Service cases opened at or after `since` (all when `None`), oldest first.
+    async fn service_cases(
+        &self,
+        _since: Option<Timestamp>,
+    ) -> Result<Vec<renmai_graph::service::ServiceCase>, StoreError> {
+        Err(unsupported("service cases"))
+    }
+
+    /// Upserts presales and expert assignments to deals, after checking
+    /// each against the stored deals and people (`locations[i]` names row
+    /// `i` in errors); all or nothing.
+    async fn save_deal_support(
+        &self,
+        _rows: Vec<renmai_graph::support::DealSupport>,
+        _locations: Vec<crate::validate::Location>,
+    ) -> Result<Counts, StoreError> {
+        Err(unsupported("sales support assignments"))
+    }
+
+    /// Support assignments on the deals of `account` (all when `None`).
+    async fn deal_support(
+        &self,
+        _account: Option<&OrgId>,
+    ) -> Result<Vec<renmai_graph::support::DealSupport>, StoreError> {
+        Err(unsupported("sales support assignments"))
+    }
+
     /// True when nothing has been stored yet.
     async fn is_empty(&self) -> Result<bool, StoreError> {
         let s = self.stats().await?;

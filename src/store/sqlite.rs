@@ -28,8 +28,10 @@ use renmai_graph::plan::AccountPlan;
 
 /// Versioned schema: entry `i` brings the schema from version `i` to `i + 1`.
 /// Never edit a released entry; append a new one.
+mod deal_support;
 mod deals;
 mod identity;
+mod service_cases;
 
 const MIGRATIONS: &[&str] = &[
     r#"
@@ -213,6 +215,8 @@ CREATE INDEX interaction_accounts_interaction ON interaction_accounts (interacti
 "#,
     identity::MIGRATION,
     deals::MIGRATION,
+    service_cases::MIGRATION,
+    deal_support::MIGRATION,
 ];
 
 /// How many reader connections are kept open between requests.
@@ -1999,6 +2003,39 @@ impl Store for SqliteStore {
     ) -> Result<MergeReport, StoreError> {
         let (a, b) = (survivor.to_string(), merged.to_string());
         self.write_tx(move |tx| identity::split(tx, &a, &b)).await
+    }
+
+    async fn save_service_cases(
+        &self,
+        cases: Vec<renmai_graph::service::ServiceCase>,
+    ) -> Result<usize, StoreError> {
+        self.write_tx(move |tx| service_cases::save(tx, &cases))
+            .await
+    }
+
+    async fn service_cases(
+        &self,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<renmai_graph::service::ServiceCase>, StoreError> {
+        self.read(move |c| service_cases::load(c, since)).await
+    }
+
+    async fn save_deal_support(
+        &self,
+        rows: Vec<renmai_graph::support::DealSupport>,
+        locations: Vec<crate::validate::Location>,
+    ) -> Result<Counts, StoreError> {
+        self.write_tx(move |tx| deal_support::save(tx, &rows, &locations))
+            .await
+    }
+
+    async fn deal_support(
+        &self,
+        account: Option<&OrgId>,
+    ) -> Result<Vec<renmai_graph::support::DealSupport>, StoreError> {
+        let account = account.cloned();
+        self.read(move |c| deal_support::load(c, account.as_ref()))
+            .await
     }
 
     async fn known_interactions(&self, ids: Vec<InteractionId>) -> Result<Vec<bool>, StoreError> {

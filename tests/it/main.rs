@@ -16,5 +16,7 @@ mod import;
 mod ingest;
 mod pages;
 mod plan;
+mod service;
 mod store;
+mod support;
 mod web;

@@ -11,6 +11,7 @@ pub mod dto;
 pub mod extract;
 pub mod handlers;
 pub mod plans;
+pub mod service;
 
 use std::sync::Arc;
 
@@ -51,6 +52,7 @@ pub const MAX_BATCH: usize = 1000;
         (name = "people", description = "People and their ties"),
         (name = "writes", description = "Logging interactions and assessments"),
         (name = "deals", description = "Deals (TAS+) and management reports"),
+        (name = "service", description = "Service cases (CSM), leads from service, sales support (MCI)"),
         (name = "meta", description = "This document")
     )
 )]
@@ -91,6 +93,8 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(deals::get_deal))
         .routes(routes!(deals::get_report))
         .routes(routes!(deals::get_report_csv))
+        .routes(routes!(service::get_leads))
+        .routes(routes!(service::get_support_load))
         .layer(axum::middleware::from_fn(etag));
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(reads)

@@ -11,6 +11,7 @@ mod account;
 pub(crate) mod csrf;
 mod layout;
 mod person;
+mod service;
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -34,6 +35,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
         .route("/coach", get(coach))
+        .route("/leads", get(service::leads_page))
+        .route("/support", get(service::support_page))
         .route("/accounts/{id}", get(account::map_page))
         .route("/accounts/{id}/map.json", get(account::map_json))
         .route("/accounts/{id}/paths", get(account::paths_page))
