@@ -28,6 +28,18 @@ pub struct FileConfig {
     /// contacts and CRM exports (`[ingest]`).
     #[serde(default)]
     pub ingest: IngestConfig,
+    /// How long interaction metadata is kept (`[retention]`).
+    #[serde(default)]
+    pub retention: RetentionConfig,
+}
+
+/// `[retention] interactions_days = N`: interactions older than N days are
+/// deleted (by `serve` every hour and by `renmai retention apply`). Off
+/// when unset.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    pub interactions_days: Option<u32>,
 }
 
 /// `[ingest]`: which e-mail domains are ours, and domains pinned to an
@@ -108,6 +120,7 @@ pub struct Config {
     pub store: StoreKind,
     pub neo4j: Neo4jConfig,
     pub ingest: IngestConfig,
+    pub retention: RetentionConfig,
 }
 
 impl Config {
@@ -129,6 +142,7 @@ impl Config {
             store: file.store.unwrap_or_default(),
             neo4j: file.neo4j,
             ingest: file.ingest,
+            retention: file.retention,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod humanize;
 pub mod import;
 pub mod ingest;
 pub mod plan;
+pub mod privacy;
 pub mod store;
 pub mod validate;
 pub mod web;

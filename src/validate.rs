@@ -140,6 +140,9 @@ pub struct SourceMap {
     pub assessments: Locations,
     pub opportunities: Locations,
     pub opportunity_contacts: Locations,
+    /// Where the bundle came from and who is writing it, recorded with
+    /// every fact it stores.
+    pub provenance: crate::privacy::Provenance,
 }
 
 impl SourceMap {
@@ -156,7 +159,14 @@ impl SourceMap {
             assessments: make("assessments", bundle.assessments.len()),
             opportunities: make("opportunities", bundle.opportunities.len()),
             opportunity_contacts: make("opportunity_contacts", bundle.opportunity_contacts.len()),
+            provenance: crate::privacy::Provenance::new(source, "unknown"),
         }
+    }
+
+    /// The same map, recording `provenance` with what it stores.
+    pub fn with_provenance(mut self, provenance: crate::privacy::Provenance) -> SourceMap {
+        self.provenance = provenance;
+        self
     }
 }
 

@@ -13,5 +13,6 @@ mod import;
 mod ingest;
 mod pages;
 mod plan;
+mod privacy;
 mod store;
 mod web;
