@@ -522,3 +522,57 @@ async fn restore_refuses_what_is_not_a_renmai_backup() {
     );
     assert!(!target.exists(), "a refused restore writes nothing");
 }
+
+#[tokio::test]
+async fn viewing_plan_exports_is_audited() {
+    let t = store_with_zora().await;
+    let read = token(&t, "bi-tool", TokenScope::Read).await;
+    let router = t.router();
+    let get = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
+    let (s, _, _) = call(&router, get("/accounts/1/plan.md")).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, _) = call(&router, get("/accounts/1/plan.json")).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, _) = call(&router, req("GET", "/accounts/1/plan", &read)).await;
+    assert_eq!(s, StatusCode::OK);
+    let views: Vec<(String, String)> = t
+        .store
+        .audit_log(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "export view")
+        .map(|e| (e.actor, e.detail))
+        .collect();
+    assert_eq!(
+        views,
+        [
+            ("page".to_owned(), "account 1 plan.md".to_owned()),
+            ("page".to_owned(), "account 1 plan.json".to_owned()),
+            ("api:bi-tool".to_owned(), "account 1 plan (API)".to_owned()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_person_page_shows_where_their_facts_come_from() {
+    let t = store_with_zora().await;
+    let resp = t
+        .router()
+        .oneshot(Request::get("/people/77").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(html.contains("Where this comes from"), "{html}");
+    assert!(html.contains("person record from test, imported "));
+    assert!(html.contains("2 interactions from test, imported "));
+}

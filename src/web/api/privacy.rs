@@ -96,6 +96,19 @@ pub async fn forget_person(
     }
 }
 
+/// Records in the audit log that `actor` viewed an export; stores without
+/// an audit log (Neo4j for now) skip it, other failures refuse the view.
+pub async fn audit_export_view(
+    store: &dyn Store,
+    actor: &str,
+    detail: &str,
+) -> Result<(), AppError> {
+    match store.record_audit(actor, "export view", detail).await {
+        Err(StoreError::Backend(e)) if e.contains("not supported") => Ok(()),
+        other => Ok(other?),
+    }
+}
+
 /// Where one of a person's facts came from.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ProvenanceOut {
