@@ -576,3 +576,40 @@ async fn the_person_page_shows_where_their_facts_come_from() {
     assert!(html.contains("person record from test, imported "));
     assert!(html.contains("2 interactions from test, imported "));
 }
+
+#[tokio::test]
+async fn serve_applies_configured_retention_on_its_schedule() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let bundle = dir.path().join("bundle");
+    write_small_bundle(&bundle);
+    ok(&renmai(&db, &["import", bundle.to_str().unwrap()]));
+    let config = dir.path().join("renmai.toml");
+    std::fs::write(&config, "[retention]\ninteractions_days = 30\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_renmai"))
+        .args(["--quiet", "--db"])
+        .arg(&db)
+        .arg("--config")
+        .arg(&config)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let store = SqliteStore::open(&db).unwrap();
+    let mut left = u64::MAX;
+    for _ in 0..300 {
+        left = store.stats().await.unwrap().interactions;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(left, 0, "serve did not apply retention within 30 s");
+    let log = store.audit_log(None).await.unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e.action == "retention" && e.actor == "retention")
+    );
+}
