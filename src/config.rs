@@ -31,6 +31,18 @@ pub struct FileConfig {
     /// Deal stages, amount categories and risk thresholds (`[deals]`).
     #[serde(default)]
     pub deals: Option<DealConfig>,
+    /// How long interaction metadata is kept (`[retention]`).
+    #[serde(default)]
+    pub retention: RetentionConfig,
+}
+
+/// `[retention] interactions_days = N`: interactions older than N days are
+/// deleted (by `serve` every hour and by `renmai retention apply`). Off
+/// when unset.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    pub interactions_days: Option<u32>,
 }
 
 /// `[ingest]`: which e-mail domains are ours, and domains pinned to an
@@ -119,6 +131,7 @@ pub struct Config {
     pub neo4j: Neo4jConfig,
     pub ingest: IngestConfig,
     pub deals: DealConfig,
+    pub retention: RetentionConfig,
 }
 
 impl Config {
@@ -141,6 +154,7 @@ impl Config {
             neo4j: file.neo4j,
             ingest: file.ingest,
             deals: file.deals.unwrap_or_default(),
+            retention: file.retention,
         }
     }
 }

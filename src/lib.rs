@@ -15,6 +15,7 @@ pub mod import;
 pub mod ingest;
 pub mod leads;
 pub mod plan;
+pub mod privacy;
 pub mod store;
 pub mod support;
 pub mod validate;

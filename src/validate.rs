@@ -141,6 +141,9 @@ pub struct SourceMap {
     pub opportunities: Locations,
     pub opportunity_contacts: Locations,
     pub opportunity_stages: Locations,
+    /// Where the bundle came from and who is writing it, recorded with
+    /// every fact it stores.
+    pub provenance: crate::privacy::Provenance,
 }
 
 impl SourceMap {
@@ -158,7 +161,14 @@ impl SourceMap {
             opportunities: make("opportunities", bundle.opportunities.len()),
             opportunity_contacts: make("opportunity_contacts", bundle.opportunity_contacts.len()),
             opportunity_stages: make("opportunity_stages", bundle.opportunity_stages.len()),
+            provenance: crate::privacy::Provenance::new(source, "unknown"),
         }
+    }
+
+    /// The same map, recording `provenance` with what it stores.
+    pub fn with_provenance(mut self, provenance: crate::privacy::Provenance) -> SourceMap {
+        self.provenance = provenance;
+        self
     }
 }
 

@@ -47,7 +47,8 @@ pub async fn import(
         .interactions
         .retain(|_| !known.next().unwrap_or(false));
     let already = res.summary.interactions - bundle.interactions.len();
-    let src = SourceMap::synthetic(&label, &bundle);
+    let src = SourceMap::synthetic(&label, &bundle)
+        .with_provenance(crate::privacy::Provenance::cli(label.clone()));
     let imported = store.import(bundle, src, super::progress(quiet)).await?;
     let review_new = match store.save_review(res.review.clone()).await {
         Ok(n) => n,

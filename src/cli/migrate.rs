@@ -139,7 +139,14 @@ pub async fn copy(from: &dyn Store, to: &dyn Store, quiet: bool) -> anyhow::Resu
     let n = parts.len();
     for (i, part) in parts.into_iter().enumerate() {
         let records = part.len();
-        let src = SourceMap::synthetic(&format!("{} batch {}", from.kind(), i + 1), &part);
+        let source = format!(
+            "migrate from {} {} batch {}",
+            from.kind(),
+            from.location(),
+            i + 1
+        );
+        let src = SourceMap::synthetic(&source, &part)
+            .with_provenance(crate::privacy::Provenance::cli(source.clone()));
         to.import(part, src, Arc::new(crate::store::NoProgress))
             .await
             .with_context(|| {

@@ -6,6 +6,7 @@ pub mod leads;
 pub mod migrate;
 pub mod people;
 pub mod plan;
+pub mod privacy;
 pub mod score;
 pub mod support;
 
@@ -151,6 +152,32 @@ pub enum Command {
     /// Sales support (MCI): presales and experts on deals, and their load per month.
     #[command(subcommand)]
     Support(support::SupportCommand),
+    /// Erase a person everywhere (interactions, lines, addresses, CRM ids,
+    /// review and merge records, plan mentions, cached API responses) and
+    /// say what was removed.
+    Forget {
+        person: String,
+        #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+        format: TableOrJson,
+    },
+    /// Retention of interaction metadata (`[retention] interactions_days`).
+    #[command(subcommand)]
+    Retention(privacy::RetentionCommand),
+    /// The audit log: imports, API writes, page forms, merges, erasures,
+    /// retention, restores, and who viewed exports.
+    Audit {
+        /// Only lines from this instant on (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+        format: TableOrJson,
+    },
+    /// Copy the database to PATH, consistently, while `serve` keeps writing.
+    Backup { path: PathBuf },
+    /// Replace the database with a backup made by `renmai backup` (stop
+    /// `serve` first). Refuses files that are not renmai databases or have
+    /// a newer schema.
+    Restore { path: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -226,6 +253,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Migrate(args) = &cli.command {
         return migrate::run(args, &config, quiet).await;
     }
+    if let Command::Restore { path } = &cli.command {
+        if config.store != StoreKind::Sqlite {
+            anyhow::bail!("restore works on the embedded SQLite store only");
+        }
+        return privacy::restore(&config.db, path).await;
+    }
     let store = open_store(&config).await?;
 
     match cli.command {
@@ -292,7 +325,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::People(cmd) => people::run(store.as_ref(), cmd).await,
         Command::Leads(args) => leads::run(store.as_ref(), args).await,
         Command::Support(cmd) => support::run(store.as_ref(), cmd).await,
-        Command::Migrate(_) => unreachable!("migrate opens its own stores, above"),
+        Command::Forget { person, format } => {
+            privacy::forget(store.as_ref(), &person, format).await
+        }
+        Command::Retention(cmd) => {
+            privacy::retention(store.as_ref(), cmd, config.retention.interactions_days).await
+        }
+        Command::Audit { since, format } => {
+            privacy::audit(store.as_ref(), since.as_deref(), format).await
+        }
+        Command::Backup { path } => privacy::backup(store.as_ref(), &path).await,
+        Command::Migrate(_) | Command::Restore { .. } => {
+            unreachable!("migrate and restore open their own stores, above")
+        }
     }
 }
 
@@ -378,6 +423,7 @@ async fn demo_token(store: &dyn Store, addr: SocketAddr) -> anyhow::Result<()> {
 async fn import_path(store: &dyn Store, path: &Path, quiet: bool) -> anyhow::Result<()> {
     let t0 = std::time::Instant::now();
     let (format, bundle, src) = import::read(path)?;
+    let src = src.with_provenance(crate::privacy::Provenance::cli(path.display().to_string()));
     tracing::debug!(read = ?t0.elapsed(), records = bundle.len(), "bundle read");
     let summary = store.import(bundle, src, progress(quiet)).await?;
     eprintln!(
@@ -413,6 +459,16 @@ async fn export(store: &dyn Store, format: ExportFormat, path: &Path) -> anyhow:
             std::io::Write::flush(&mut w)?;
         }
     }
+    privacy::note(
+        store,
+        "export",
+        &format!(
+            "{} records as {format:?} to {}",
+            bundle.len(),
+            path.display()
+        ),
+    )
+    .await?;
     eprintln!("exported {} records to {}", bundle.len(), path.display());
     Ok(())
 }
@@ -425,7 +481,8 @@ async fn load_demo(store: &dyn Store, quiet: bool, always: bool) -> anyhow::Resu
         return Ok(());
     }
     let bundle = crate::demo::demo_bundle(chrono::Utc::now().date_naive());
-    let src = SourceMap::synthetic("demo", &bundle);
+    let src = SourceMap::synthetic("demo", &bundle)
+        .with_provenance(crate::privacy::Provenance::cli("demo"));
     let summary = store.import(bundle, src, progress(quiet)).await?;
     if summary.new_records() == 0 && always {
         eprintln!("the demo data is already loaded");
@@ -460,6 +517,9 @@ async fn serve(store: Arc<dyn Store>, config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
     let addr = listener.local_addr()?;
+    if let Some(days) = config.retention.interactions_days {
+        tokio::spawn(retention_schedule(state.engine.clone(), days));
+    }
     eprintln!(
         "renmai is serving on http://{addr}/ (store: {} {})",
         state.engine.store().kind(),
@@ -470,6 +530,27 @@ async fn serve(store: Arc<dyn Store>, config: Config) -> anyhow::Result<()> {
         .await?;
     eprintln!("renmai stopped");
     Ok(())
+}
+
+/// While serving: applies retention at start and every hour, dropping
+/// cached scores when something was deleted so they age out at once.
+async fn retention_schedule(engine: Arc<crate::engine::Engine>, days: u32) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match privacy::apply_retention(engine.store().as_ref(), days, "retention").await {
+            Ok(r) if r.interactions_deleted > 0 => {
+                tracing::info!(
+                    deleted = r.interactions_deleted,
+                    cutoff = %r.cutoff.to_rfc3339(),
+                    "retention: old interactions deleted"
+                );
+                engine.invalidate();
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("retention: {e:#}"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -89,6 +89,12 @@ pub async fn run(store: &dyn Store, cmd: PeopleCommand) -> anyhow::Result<()> {
         }
         PeopleCommand::Merge { survivor, merged } => {
             let r = store.merge_people(&id(&survivor)?, &id(&merged)?).await?;
+            super::privacy::note(
+                store,
+                "merge",
+                &format!("{merged} into {survivor}: {}", describe(&r)),
+            )
+            .await?;
             eprintln!(
                 "merged {merged} into {survivor}: moved {}; undo with `renmai people split {survivor} {merged}`",
                 describe(&r)
@@ -96,6 +102,12 @@ pub async fn run(store: &dyn Store, cmd: PeopleCommand) -> anyhow::Result<()> {
         }
         PeopleCommand::Split { survivor, merged } => {
             let r = store.split_people(&id(&survivor)?, &id(&merged)?).await?;
+            super::privacy::note(
+                store,
+                "split",
+                &format!("{merged} from {survivor}: {}", describe(&r)),
+            )
+            .await?;
             eprintln!("split {merged} from {survivor}: restored {}", describe(&r));
         }
         PeopleCommand::Distinct { a, b } => {

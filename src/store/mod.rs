@@ -19,6 +19,7 @@ use crate::auth::{ApiToken, TokenScope};
 use crate::bundle::Bundle;
 use crate::import::ImportError;
 use crate::ingest::resolve::{Directory, MergeCandidate};
+use crate::privacy::{AuditEntry, ForgetReport, PersonProvenance, RetentionReport};
 use crate::validate::SourceMap;
 
 #[derive(Debug, thiserror::Error)]
@@ -381,6 +382,56 @@ pub trait Store: Send + Sync {
         _account: Option<&OrgId>,
     ) -> Result<Vec<renmai_graph::support::DealSupport>, StoreError> {
         Err(unsupported("sales support assignments"))
+    }
+
+    /// Where a person's record and interactions came from (which write,
+    /// from what, by whom, when); `None` when there is no such person.
+    async fn person_provenance(
+        &self,
+        _id: &PersonId,
+    ) -> Result<Option<PersonProvenance>, StoreError> {
+        Err(unsupported("provenance"))
+    }
+
+    /// Appends a line to the audit log (changes made outside an import,
+    /// views of exports).
+    async fn record_audit(
+        &self,
+        _actor: &str,
+        _action: &str,
+        _detail: &str,
+    ) -> Result<(), StoreError> {
+        Err(unsupported("the audit log"))
+    }
+
+    /// The audit log from `since` on (everything without), oldest first.
+    async fn audit_log(&self, _since: Option<Timestamp>) -> Result<Vec<AuditEntry>, StoreError> {
+        Err(unsupported("the audit log"))
+    }
+
+    /// Erases a person everywhere and says what was removed; nothing of
+    /// them stays in the store's files.
+    async fn forget_person(
+        &self,
+        _id: &PersonId,
+        _actor: &str,
+    ) -> Result<ForgetReport, StoreError> {
+        Err(unsupported("erasing a person"))
+    }
+
+    /// Deletes the interactions before `cutoff` (retention of `days` days).
+    async fn apply_retention(
+        &self,
+        _cutoff: Timestamp,
+        _days: u32,
+        _actor: &str,
+    ) -> Result<RetentionReport, StoreError> {
+        Err(unsupported("retention"))
+    }
+
+    /// Writes a consistent copy of the store to `dest` while it serves.
+    async fn backup(&self, _dest: &std::path::Path) -> Result<(), StoreError> {
+        Err(unsupported("backups"))
     }
 
     /// True when nothing has been stored yet.

@@ -31,6 +31,7 @@ use renmai_graph::plan::AccountPlan;
 mod deal_support;
 mod deals;
 mod identity;
+mod privacy;
 mod service_cases;
 
 const MIGRATIONS: &[&str] = &[
@@ -217,6 +218,7 @@ CREATE INDEX interaction_accounts_interaction ON interaction_accounts (interacti
     deals::MIGRATION,
     service_cases::MIGRATION,
     deal_support::MIGRATION,
+    privacy::MIGRATION,
 ];
 
 /// How many reader connections are kept open between requests.
@@ -237,6 +239,9 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "cache_size", -64_000)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // Deleted content is zeroed, not left in free space: erasure (`forget`,
+    // retention) leaves no trace in the file.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     Ok(())
 }
 
@@ -286,6 +291,14 @@ impl SqliteStore {
             readers: Arc::new(Mutex::new(Vec::new())),
             data_version: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// Replaces the database at `db` with the backup at `backup` (made by
+    /// `renmai backup`), atomically, after checking it is a renmai database
+    /// of a schema this renmai knows. Stop `serve` first.
+    pub fn restore(backup: &Path, db: &Path) -> Result<(), StoreError> {
+        privacy::check_backup(backup, MIGRATIONS.len())?;
+        privacy::restore(backup, db)
     }
 
     fn reader(path: &Path, pool: &Mutex<Vec<Connection>>) -> Result<Connection, StoreError> {
@@ -449,6 +462,7 @@ const PROGRESS_STEP: u64 = 10_000;
 fn write_bundle(
     tx: &Transaction<'_>,
     b: &Bundle,
+    import_id: i64,
     progress: &dyn Progress,
     stop: &AtomicBool,
 ) -> Result<ImportSummary, StoreError> {
@@ -468,8 +482,8 @@ fn write_bundle(
     };
 
     {
-        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO organizations (id, name, industry, region, tier, is_ours, parent_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
-        let mut upd = tx.prepare_cached("UPDATE organizations SET name = ?2, industry = ?3, region = ?4, tier = ?5, is_ours = ?6, parent_id = ?7 WHERE id = ?1")?;
+        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO organizations (id, name, industry, region, tier, is_ours, parent_id, import_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
+        let mut upd = tx.prepare_cached("UPDATE organizations SET name = ?2, industry = ?3, region = ?4, tier = ?5, is_ours = ?6, parent_id = ?7, import_id = ?8 WHERE id = ?1")?;
         for o in &b.organizations {
             let parent = o.parent.as_ref().map(|p| p.as_str());
             upsert(
@@ -482,7 +496,8 @@ fn write_bundle(
                     o.region,
                     o.tier,
                     o.is_ours,
-                    parent
+                    parent,
+                    import_id
                 ],
                 &mut s.organizations,
             )?;
@@ -490,8 +505,8 @@ fn write_bundle(
         }
     }
     {
-        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO people (id, org_id, name, title, department, level, reports_to, role, attitude) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?;
-        let mut upd = tx.prepare_cached("UPDATE people SET org_id = ?2, name = ?3, title = ?4, department = ?5, level = ?6, reports_to = ?7, role = ?8, attitude = ?9 WHERE id = ?1")?;
+        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO people (id, org_id, name, title, department, level, reports_to, role, attitude, import_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")?;
+        let mut upd = tx.prepare_cached("UPDATE people SET org_id = ?2, name = ?3, title = ?4, department = ?5, level = ?6, reports_to = ?7, role = ?8, attitude = ?9, import_id = ?10 WHERE id = ?1")?;
         let mut del_emails = tx.prepare_cached("DELETE FROM person_emails WHERE person_id = ?1")?;
         let mut del_ext =
             tx.prepare_cached("DELETE FROM person_external_ids WHERE person_id = ?1")?;
@@ -511,7 +526,8 @@ fn write_bundle(
                     p.level.get(),
                     p.reports_to.as_ref().map(|m| m.as_str()),
                     p.role.map(|r| r.as_str()),
-                    p.attitude.map(|a| a.as_str())
+                    p.attitude.map(|a| a.as_str()),
+                    import_id
                 ],
                 &mut s.people,
             )?;
@@ -530,28 +546,37 @@ fn write_bundle(
     }
     {
         let mut ins = tx.prepare_cached(
-            "INSERT OR IGNORE INTO account_team (org_id, person_id, role) VALUES (?1, ?2, ?3)",
+            "INSERT OR IGNORE INTO account_team (org_id, person_id, role, import_id) VALUES (?1, ?2, ?3, ?4)",
         )?;
         let mut upd = tx.prepare_cached(
-            "UPDATE account_team SET role = ?3 WHERE org_id = ?1 AND person_id = ?2",
+            "UPDATE account_team SET role = ?3, import_id = ?4 WHERE org_id = ?1 AND person_id = ?2",
         )?;
         for t in &b.account_team {
             upsert(
                 &mut ins,
                 &mut upd,
-                params![t.org.as_str(), t.person.as_str(), t.role.as_str()],
+                params![
+                    t.org.as_str(),
+                    t.person.as_str(),
+                    t.role.as_str(),
+                    import_id
+                ],
                 &mut s.account_team,
             )?;
             tick(&mut done)?;
         }
     }
-    write_interactions(tx, &b.interactions, &mut s.interactions, &mut || {
-        tick(&mut done)
-    })?;
+    write_interactions(
+        tx,
+        &b.interactions,
+        import_id,
+        &mut s.interactions,
+        &mut || tick(&mut done),
+    )?;
     {
-        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO influences (from_id, to_id, kind, strength) VALUES (?1, ?2, ?3, ?4)")?;
+        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO influences (from_id, to_id, kind, strength, import_id) VALUES (?1, ?2, ?3, ?4, ?5)")?;
         let mut upd = tx.prepare_cached(
-            "UPDATE influences SET kind = ?3, strength = ?4 WHERE from_id = ?1 AND to_id = ?2",
+            "UPDATE influences SET kind = ?3, strength = ?4, import_id = ?5 WHERE from_id = ?1 AND to_id = ?2",
         )?;
         for x in &b.influences {
             upsert(
@@ -561,7 +586,8 @@ fn write_bundle(
                     x.from.as_str(),
                     x.to.as_str(),
                     x.kind.as_str(),
-                    x.strength.get()
+                    x.strength.get(),
+                    import_id
                 ],
                 &mut s.influences,
             )?;
@@ -569,8 +595,8 @@ fn write_bundle(
         }
     }
     {
-        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO assessments (from_id, to_id, at, level, by_id) VALUES (?1, ?2, ?3, ?4, ?5)")?;
-        let mut upd = tx.prepare_cached("UPDATE assessments SET level = ?4, by_id = ?5 WHERE from_id = ?1 AND to_id = ?2 AND at = ?3")?;
+        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO assessments (from_id, to_id, at, level, by_id, import_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+        let mut upd = tx.prepare_cached("UPDATE assessments SET level = ?4, by_id = ?5, import_id = ?6 WHERE from_id = ?1 AND to_id = ?2 AND at = ?3")?;
         for a in &b.assessments {
             upsert(
                 &mut ins,
@@ -580,7 +606,8 @@ fn write_bundle(
                     a.to.as_str(),
                     a.at.epoch_seconds(),
                     a.level.get(),
-                    a.by.as_ref().map(|p| p.as_str())
+                    a.by.as_ref().map(|p| p.as_str()),
+                    import_id
                 ],
                 &mut s.assessments,
             )?;
@@ -588,8 +615,8 @@ fn write_bundle(
         }
     }
     {
-        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO opportunities (id, account_id, name, amount, stage, status, close_date, owner_id, competitors) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?;
-        let mut upd = tx.prepare_cached("UPDATE opportunities SET account_id = ?2, name = ?3, amount = ?4, stage = ?5, status = ?6, close_date = ?7, owner_id = ?8, competitors = ?9 WHERE id = ?1")?;
+        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO opportunities (id, account_id, name, amount, stage, status, close_date, owner_id, competitors, import_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")?;
+        let mut upd = tx.prepare_cached("UPDATE opportunities SET account_id = ?2, name = ?3, amount = ?4, stage = ?5, status = ?6, close_date = ?7, owner_id = ?8, competitors = ?9, import_id = ?10 WHERE id = ?1")?;
         for o in &b.opportunities {
             upsert(
                 &mut ins,
@@ -603,7 +630,8 @@ fn write_bundle(
                     o.status.as_str(),
                     o.close_date.map(|d| d.to_string()),
                     o.owner.as_ref().map(|p| p.as_str()),
-                    deals::competitors_to_sql(&o.competitors)
+                    deals::competitors_to_sql(&o.competitors),
+                    import_id
                 ],
                 &mut s.opportunities,
             )?;
@@ -611,8 +639,8 @@ fn write_bundle(
         }
     }
     {
-        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO opportunity_contacts (opportunity_id, person_id, role, attitude, solution_acceptance, price_acceptance, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
-        let mut upd = tx.prepare_cached("UPDATE opportunity_contacts SET role = ?3, attitude = ?4, solution_acceptance = ?5, price_acceptance = ?6 WHERE opportunity_id = ?1 AND person_id = ?2 AND at = ?7")?;
+        let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO opportunity_contacts (opportunity_id, person_id, role, attitude, solution_acceptance, price_acceptance, at, import_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
+        let mut upd = tx.prepare_cached("UPDATE opportunity_contacts SET role = ?3, attitude = ?4, solution_acceptance = ?5, price_acceptance = ?6, import_id = ?8 WHERE opportunity_id = ?1 AND person_id = ?2 AND at = ?7")?;
         for c in &b.opportunity_contacts {
             upsert(
                 &mut ins,
@@ -624,7 +652,8 @@ fn write_bundle(
                     c.attitude.map(|a| a.as_str()),
                     c.solution_acceptance.map(|a| a.get()),
                     c.price_acceptance.map(|a| a.get()),
-                    c.at.map_or(0, |t| t.epoch_seconds())
+                    c.at.map_or(0, |t| t.epoch_seconds()),
+                    import_id
                 ],
                 &mut s.opportunity_contacts,
             )?;
@@ -932,6 +961,7 @@ impl Compare<'_, '_> {
 fn write_interactions(
     tx: &Transaction<'_>,
     interactions: &[Interaction],
+    import_id: i64,
     counts: &mut Counts,
     tick: &mut dyn FnMut() -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
@@ -988,13 +1018,16 @@ fn write_interactions(
         });
 
         let mut ins_one = tx.prepare_cached(
-            "INSERT INTO interactions (id, kind, at, participants, account_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO interactions (id, kind, at, participants, account_id, import_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
         let mut ins_many = bulk::Bulk::prepare(
             tx,
-            &multi_row_insert("interactions (id, kind, at, participants, account_id)", 5),
+            &multi_row_insert(
+                "interactions (id, kind, at, participants, account_id, import_id)",
+                6,
+            ),
         )?;
-        let mut values: Vec<bulk::Value<'_>> = Vec::with_capacity(INSERT_BATCH * 5);
+        let mut values: Vec<bulk::Value<'_>> = Vec::with_capacity(INSERT_BATCH * 6);
         let mut point_q = tx.prepare_cached(
             "SELECT kind, at, participants, account_id FROM interactions WHERE id = ?1",
         )?;
@@ -1010,7 +1043,7 @@ fn write_interactions(
             )?,
         };
         let mut upd = tx.prepare_cached(
-            "UPDATE interactions SET kind = ?2, at = ?3, participants = ?4, account_id = ?5 WHERE id = ?1",
+            "UPDATE interactions SET kind = ?2, at = ?3, participants = ?4, account_id = ?5, import_id = ?6 WHERE id = ?1",
         )?;
         let mut del_by_account = tx.prepare_cached(
             "DELETE FROM interactions_by_account WHERE account_id = ?1 AND at = ?2 AND interaction_id = ?3",
@@ -1102,7 +1135,14 @@ fn write_interactions(
                             del_by_account.execute(params![a, old_at, id])?;
                         }
                         del_extras.execute([id])?;
-                        upd.execute(params![id, o.kind.as_str(), o.at, parts.as_str(), account])?;
+                        upd.execute(params![
+                            id,
+                            o.kind.as_str(),
+                            o.at,
+                            parts.as_str(),
+                            account,
+                            import_id
+                        ])?;
                         if let Some(a) = account {
                             ins_by_account_one.execute(params![a, o.at, id])?;
                         }
@@ -1121,6 +1161,7 @@ fn write_interactions(
                         bulk::Value::Int(o.at),
                         bulk::Value::Text(g.parts(o)),
                         ps.account(o.account).into(),
+                        bulk::Value::Int(import_id),
                     ]);
                 }
                 ins_many.exec(&values)?;
@@ -1131,7 +1172,8 @@ fn write_interactions(
                     o.kind.as_str(),
                     o.at,
                     g.parts(o),
-                    ps.account(o.account)
+                    ps.account(o.account),
+                    import_id
                 ])?;
             }
             // Further accounts, of new and changed rows.
@@ -1911,6 +1953,7 @@ impl Store for SqliteStore {
             let t0 = std::time::Instant::now();
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let known = resolve_refs(&tx, &bundle)?;
+            let import_id = privacy::begin_import(&tx, &sources.provenance)?;
             let t1 = std::time::Instant::now();
             progress.start(bundle.len() as u64, "importing");
             // Validation runs on a second thread while this one writes: both
@@ -1929,7 +1972,7 @@ impl Store for SqliteStore {
                     tracing::debug!(validate = ?t.elapsed(), "validation timings");
                     r
                 });
-                let written = write_bundle(&tx, &bundle, progress.as_ref(), &stop);
+                let written = write_bundle(&tx, &bundle, import_id, progress.as_ref(), &stop);
                 (check.join(), written)
             });
             progress.finish();
@@ -1937,6 +1980,18 @@ impl Store for SqliteStore {
                 .map_err(|_| StoreError::Backend("validation failed unexpectedly".into()))?
                 .map_err(ImportError::Invalid)?;
             let summary = written?;
+            let p = &sources.provenance;
+            let existing: u64 = summary.rows().iter().map(|(_, c)| c.existing).sum();
+            privacy::audit(
+                &tx,
+                &p.actor,
+                "import",
+                &format!(
+                    "{} (write {import_id}): {} new, {existing} already stored",
+                    p.source,
+                    summary.new_records()
+                ),
+            )?;
             let t2 = std::time::Instant::now();
             tx.commit()?;
             tracing::debug!(refs = ?(t1 - t0), write = ?(t2 - t1), commit = ?t2.elapsed(), "import timings");
@@ -2036,6 +2091,74 @@ impl Store for SqliteStore {
         let account = account.cloned();
         self.read(move |c| deal_support::load(c, account.as_ref()))
             .await
+    }
+
+    async fn person_provenance(
+        &self,
+        id: &PersonId,
+    ) -> Result<Option<crate::privacy::PersonProvenance>, StoreError> {
+        let id = id.to_string();
+        self.read(move |c| privacy::person_provenance(c, &id)).await
+    }
+
+    async fn record_audit(
+        &self,
+        actor: &str,
+        action: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let (actor, action, detail) = (actor.to_owned(), action.to_owned(), detail.to_owned());
+        self.write(move |c| privacy::audit(c, &actor, &action, &detail))
+            .await
+    }
+
+    async fn audit_log(
+        &self,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<crate::privacy::AuditEntry>, StoreError> {
+        self.read(move |c| privacy::audit_log(c, since)).await
+    }
+
+    async fn forget_person(
+        &self,
+        id: &PersonId,
+        actor: &str,
+    ) -> Result<crate::privacy::ForgetReport, StoreError> {
+        let (id, actor) = (id.to_string(), actor.to_owned());
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let report = privacy::forget(&tx, &id, &actor)?;
+            tx.commit()?;
+            privacy::checkpoint(conn)?;
+            Ok(report)
+        })
+        .await
+    }
+
+    async fn apply_retention(
+        &self,
+        cutoff: Timestamp,
+        days: u32,
+        actor: &str,
+    ) -> Result<crate::privacy::RetentionReport, StoreError> {
+        let actor = actor.to_owned();
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let report = privacy::retention(&tx, cutoff, &actor, days)?;
+            tx.commit()?;
+            if report.interactions_deleted > 0 {
+                privacy::checkpoint(conn)?;
+            }
+            Ok(report)
+        })
+        .await
+    }
+
+    async fn backup(&self, dest: &Path) -> Result<(), StoreError> {
+        let (db, dest) = (self.path.clone(), dest.to_owned());
+        tokio::task::spawn_blocking(move || privacy::backup(&db, &dest))
+            .await
+            .map_err(|e| StoreError::Backend(format!("backup thread failed: {e}")))?
     }
 
     async fn known_interactions(&self, ids: Vec<InteractionId>) -> Result<Vec<bool>, StoreError> {

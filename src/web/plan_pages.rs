@@ -441,9 +441,20 @@ async fn print(
     Query(q): Query<AsOf>,
 ) -> Result<Html<String>, AppError> {
     let (data, plan, snapshots) = load(&state, &id, &q).await?;
+    audit_view(&state, &id, "print").await?;
     printable(&plan, &data, &Names::of(&data), &snapshots)
         .map(Html)
         .map_err(|e| AppError::Internal(format!("template: {e}")))
+}
+
+/// Plan exports are logged as views (actor `page` until pages have users).
+async fn audit_view(state: &AppState, account: &str, what: &str) -> Result<(), AppError> {
+    crate::web::api::privacy::audit_export_view(
+        state.store().as_ref(),
+        "page",
+        &format!("account {account} {what}"),
+    )
+    .await
 }
 
 async fn plan_md(
@@ -452,6 +463,7 @@ async fn plan_md(
     Query(q): Query<AsOf>,
 ) -> Result<Response, AppError> {
     let (data, plan, snapshots) = load(&state, &id, &q).await?;
+    audit_view(&state, &id, "plan.md").await?;
     let md = markdown(&plan, &data.account.name, &Names::of(&data), &snapshots);
     Ok(([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], md).into_response())
 }
@@ -462,6 +474,7 @@ async fn plan_json(
     Query(q): Query<AsOf>,
 ) -> Result<Response, AppError> {
     let (_, plan, snapshots) = load(&state, &id, &q).await?;
+    audit_view(&state, &id, "plan.json").await?;
     let doc = PlanDocument {
         plan: &plan,
         history: history(&snapshots),

@@ -16,6 +16,7 @@ mod import;
 mod ingest;
 mod pages;
 mod plan;
+mod privacy;
 mod service;
 mod store;
 mod support;

@@ -397,6 +397,9 @@ pub struct PersonDetail {
     /// the person's accounts... for our own people, ties are listed per account
     /// on the account endpoints.
     pub ties: Vec<TieOut>,
+    /// Where the person's record and interactions came from: which write,
+    /// from what, by whom, when.
+    pub provenance: Vec<super::privacy::ProvenanceOut>,
 }
 
 // ---- enrichment ----

@@ -442,6 +442,7 @@ pub async fn get_person(
         closeness: None,
         influence: None,
         ties: vec![],
+        provenance: super::privacy::provenance_lines(state.store().as_ref(), &id).await,
     };
     if !rec.is_ours
         && let Some(scores) = state.engine.scores(&rec.person.org, Some(as_of)).await?
@@ -753,7 +754,9 @@ async fn write_interactions(
         interactions,
         ..Default::default()
     };
-    let src = SourceMap::synthetic("request", &bundle);
+    let src = SourceMap::synthetic("request", &bundle).with_provenance(
+        crate::privacy::Provenance::new("api POST /interactions", format!("api:{}", token.name)),
+    );
     let summary = state
         .engine
         .import(bundle, src, Arc::new(NoProgress))
@@ -845,7 +848,12 @@ pub async fn record_assessment(
                 }],
                 ..Default::default()
             };
-            let src = SourceMap::synthetic("request", &bundle);
+            let src = SourceMap::synthetic("request", &bundle).with_provenance(
+                crate::privacy::Provenance::new(
+                    "api POST /assessments",
+                    format!("api:{}", token.name),
+                ),
+            );
             let summary = state
                 .engine
                 .import(bundle, src, Arc::new(NoProgress))

@@ -11,6 +11,7 @@ pub mod dto;
 pub mod extract;
 pub mod handlers;
 pub mod plans;
+pub mod privacy;
 pub mod service;
 
 use std::sync::Arc;
@@ -102,6 +103,7 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(handlers::log_interaction))
         .routes(routes!(handlers::log_interactions_batch))
         .routes(routes!(handlers::record_assessment))
+        .routes(routes!(privacy::forget_person))
         .routes(routes!(plans::save_snapshot))
         .routes(routes!(plans::put_objective))
         .routes(routes!(plans::put_action))

@@ -125,12 +125,18 @@ async fn plan_of(
     responses((status = 200, description = "The plan", body = PlanOut, headers(("ETag" = String))), NotModified, CommonErrors, NotFound))]
 pub async fn get_plan(
     State(state): State<AppState>,
-    _auth: ReadAccess,
+    ReadAccess(token): ReadAccess,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<AsOfQuery>,
 ) -> Result<Json<PlanOut>, AppError> {
     let id = org_id(&id)?;
     let (_, plan) = plan_of(&state, &id, parse_as_of(q.as_of.as_deref())?).await?;
+    super::privacy::audit_export_view(
+        state.store().as_ref(),
+        &format!("api:{}", token.name),
+        &format!("account {id} plan (API)"),
+    )
+    .await?;
     let snapshots = state.store().snapshots(&id).await?;
     Ok(Json(PlanOut {
         history: history(&snapshots)

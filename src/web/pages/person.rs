@@ -102,6 +102,8 @@ struct PersonPage {
     timeline: Vec<TimelineRow>,
     timeline_total: usize,
     form: Option<FormView>,
+    /// Where the record and the interactions came from (provenance).
+    provenance: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -156,11 +158,17 @@ pub(super) async fn person_page(
         "assessment" => "The assessment is recorded; the scores below include it.".to_owned(),
         _ => "Saved.".to_owned(),
     });
-    let page = if rec.is_ours {
+    let pid = rec.person.id.clone();
+    let mut page = if rec.is_ours {
         our_person(&state, rec).await?
     } else {
         stakeholder(&state, rec, token, None, saved, &Submitted::default()).await?
     };
+    page.provenance = crate::web::api::privacy::provenance_lines(state.store().as_ref(), &pid)
+        .await
+        .into_iter()
+        .map(|l| l.text)
+        .collect();
     Ok(with_cookie(render(&page)?.into_response(), cookie))
 }
 
@@ -226,6 +234,7 @@ async fn our_person(state: &AppState, rec: PersonRecord) -> Result<PersonPage, A
         timeline: Vec::new(),
         timeline_total: 0,
         form: None,
+        provenance: Vec::new(),
     })
 }
 
@@ -535,6 +544,7 @@ async fn stakeholder(
         timeline,
         timeline_total,
         form: Some(form),
+        provenance: Vec::new(),
     })
 }
 
@@ -573,7 +583,10 @@ async fn handle_post(
     let (data, _) = super::account::load(&state, rec.person.org.as_str()).await?;
     let outcome = match build(&rec, &data, &sub) {
         Ok(bundle) => {
-            let src = SourceMap::synthetic(what, &bundle);
+            // The signed-in user replaces "page" once pages have users.
+            let src = SourceMap::synthetic(what, &bundle).with_provenance(
+                crate::privacy::Provenance::new(format!("page {what}"), "page"),
+            );
             match state
                 .engine
                 .import(bundle, src, std::sync::Arc::new(NoProgress))

@@ -1,0 +1,165 @@
+//! Privacy routes: erasing a person (`DELETE /people/{id}`), and the
+//! provenance lines shown with a person.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use renmai_graph::PersonId;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::extract::WriteAccess;
+use super::handlers::{CommonErrors, NotFound};
+use crate::privacy::{ForgetReport, PersonProvenance};
+use crate::store::{Store, StoreError};
+use crate::web::{AppError, AppState};
+
+/// What erasing a person removed, table by table.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ForgetOut {
+    /// How the audit log names the erased person from now on.
+    pub person: String,
+    pub emails: u64,
+    pub external_ids: u64,
+    /// Interactions deleted because fewer than two participants remained.
+    pub interactions_deleted: u64,
+    /// Interactions kept without the person.
+    pub interactions_edited: u64,
+    pub account_team: u64,
+    pub influences: u64,
+    pub assessments: u64,
+    pub assessments_unattributed: u64,
+    pub deal_contacts: u64,
+    /// Service cases they were the contact of (deleted) or owned (unowned).
+    pub service_cases: u64,
+    /// Their presales or expert assignments on deals.
+    pub deal_support: u64,
+    pub deals_unowned: u64,
+    pub reports_unlinked: u64,
+    pub review_pairs: u64,
+    pub merge_records: u64,
+    pub plan_items: u64,
+    pub snapshots_scrubbed: u64,
+    pub idempotency_entries: u64,
+    pub audit_lines_redacted: u64,
+}
+
+impl From<ForgetReport> for ForgetOut {
+    fn from(r: ForgetReport) -> Self {
+        ForgetOut {
+            person: r.person,
+            emails: r.emails,
+            external_ids: r.external_ids,
+            interactions_deleted: r.interactions_deleted,
+            interactions_edited: r.interactions_edited,
+            account_team: r.account_team,
+            influences: r.influences,
+            assessments: r.assessments,
+            assessments_unattributed: r.assessments_unattributed,
+            deal_contacts: r.deal_contacts,
+            service_cases: r.service_cases,
+            deal_support: r.deal_support,
+            deals_unowned: r.deals_unowned,
+            reports_unlinked: r.reports_unlinked,
+            review_pairs: r.review_pairs,
+            merge_records: r.merge_records,
+            plan_items: r.plan_items,
+            snapshots_scrubbed: r.snapshots_scrubbed,
+            idempotency_entries: r.idempotency_entries,
+            audit_lines_redacted: r.audit_lines_redacted,
+        }
+    }
+}
+
+/// Erases a person everywhere: their record, addresses and CRM ids, team,
+/// influence, assessment and deal lines, review and merge records, plan
+/// mentions, cached API responses, and the cached scores; interactions lose
+/// them (and go when fewer than two people remain). Nothing of them stays
+/// in the database files. Needs a write token; recorded in the audit log.
+#[utoipa::path(delete, path = "/people/{id}", tag = "people",
+    params(("id" = String, Path, description = "Person id", example = "hm-001")),
+    responses((status = 200, description = "Erased; what was removed", body = ForgetOut), CommonErrors, NotFound))]
+pub async fn forget_person(
+    State(state): State<AppState>,
+    WriteAccess(token): WriteAccess,
+    Path(id): Path<String>,
+) -> Result<Json<ForgetOut>, AppError> {
+    let id = PersonId::parse(&id).map_err(|e| AppError::Unprocessable {
+        detail: format!("parameter id: {e}"),
+        field: Some("id".into()),
+    })?;
+    let result = state
+        .store()
+        .forget_person(&id, &format!("api:{}", token.name))
+        .await;
+    // Whatever happened, no cached score may still hold them.
+    state.engine.invalidate();
+    match result {
+        Ok(r) => Ok(Json(r.into())),
+        Err(StoreError::NotFound(_)) => Err(AppError::NotFound(format!(
+            "there is no person {id:?} (already erased, or never stored)"
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Records in the audit log that `actor` viewed an export; stores without
+/// an audit log (Neo4j for now) skip it, other failures refuse the view.
+pub async fn audit_export_view(
+    store: &dyn Store,
+    actor: &str,
+    detail: &str,
+) -> Result<(), AppError> {
+    match store.record_audit(actor, "export view", detail).await {
+        Err(StoreError::Backend(e)) if e.contains("not supported") => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// Where one of a person's facts came from.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProvenanceOut {
+    /// "person record", or "N interactions".
+    pub what: String,
+    /// What was read: a file, a mailbox, `api POST /interactions`, `page …`, `demo`.
+    pub source: String,
+    /// Who: `cli:USER`, `api:TOKEN_NAME`, `page`.
+    pub actor: String,
+    /// When it was written (RFC 3339).
+    pub imported_at: String,
+    /// The whole line, e.g. "12 interactions from mailbox.mbox, imported 2026-11-29 09:12 UTC by cli:alice".
+    pub text: String,
+}
+
+/// Provenance lines of a person; empty when the store keeps none.
+pub async fn provenance_lines(store: &dyn Store, id: &PersonId) -> Vec<ProvenanceOut> {
+    match store.person_provenance(id).await {
+        Ok(Some(p)) => lines(&p),
+        Ok(None) => vec![],
+        Err(e) => {
+            tracing::debug!("no provenance for {id}: {e}");
+            vec![]
+        }
+    }
+}
+
+fn lines(p: &PersonProvenance) -> Vec<ProvenanceOut> {
+    let line = |what: String, r: &crate::privacy::ImportRecord| ProvenanceOut {
+        text: format!("{what} {}", r.describe()),
+        what,
+        source: r.source.clone(),
+        actor: r.actor.clone(),
+        imported_at: r.at.to_rfc3339(),
+    };
+    p.person
+        .iter()
+        .map(|r| line("person record".into(), r))
+        .chain(p.interactions.iter().map(|(r, n)| {
+            let what = if *n == 1 {
+                "1 interaction".to_owned()
+            } else {
+                format!("{n} interactions")
+            };
+            line(what, r)
+        }))
+        .collect()
+}
