@@ -28,6 +28,10 @@ pub struct FileConfig {
     /// contacts and CRM exports (`[ingest]`).
     #[serde(default)]
     pub ingest: IngestConfig,
+    /// Sign-in settings (`[access]`: secure_cookies, session_minutes,
+    /// lock_after, lock_minutes, request_timeout_seconds).
+    #[serde(default)]
+    pub access: crate::access::AccessConfig,
 }
 
 /// `[ingest]`: which e-mail domains are ours, and domains pinned to an
@@ -108,6 +112,7 @@ pub struct Config {
     pub store: StoreKind,
     pub neo4j: Neo4jConfig,
     pub ingest: IngestConfig,
+    pub access: crate::access::AccessConfig,
 }
 
 impl Config {
@@ -129,6 +134,7 @@ impl Config {
             store: file.store.unwrap_or_default(),
             neo4j: file.neo4j,
             ingest: file.ingest,
+            access: file.access,
         }
     }
 }
