@@ -618,3 +618,159 @@ async fn every_response_carries_the_security_headers() {
         );
     }
 }
+
+#[tokio::test]
+async fn page_forms_and_plan_writes_of_other_accounts_are_404() {
+    let w = world().await;
+    let r = w.t.anonymous_router();
+    let (_, _, cookie, _) = w.users.iter().find(|u| u.0 == "ana").unwrap();
+    // Ana's own person page gives her a form token.
+    let page = send(&r, get("/people/10", Some(cookie), None)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf_cookie = page.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let tok = page
+        .body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let both = format!("{csrf_cookie}; {cookie}");
+    let meeting = |person: &str| {
+        form_post(
+            &format!("/people/{person}/interactions"),
+            &both,
+            format!("csrf={tok}&kind=meeting&when=2026-01-10T10%3A00&ours=1&with={person}"),
+        )
+    };
+    // Her account's person: written (redirect back); the other's: 404.
+    let ok = send(&r, meeting("10")).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let denied = send(&r, meeting("20")).await;
+    assert_eq!(denied.status, StatusCode::NOT_FOUND, "{}", denied.body);
+    for uri in ["/accounts/2/plan/snapshots", "/accounts/2/plan/actions/a1"] {
+        let resp = send(&r, form_post(uri, &both, format!("csrf={tok}&status=done"))).await;
+        assert_eq!(resp.status, StatusCode::NOT_FOUND, "{uri}: {}", resp.body);
+    }
+}
+
+/// Runs the binary on `db`; returns (success, stdout, stderr).
+fn cli(db: &std::path::Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_renmai"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(s) = stdin {
+        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn users_teams_and_tokens_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    let bundle = dir.path().join("bundle");
+    write_small_bundle(&bundle);
+    assert!(cli(&db, &["--quiet", "import", bundle.to_str().unwrap()], None).0);
+
+    let (ok, pw, err) = cli(
+        &db,
+        &["user", "add", "ana", "--role", "seller", "--person", "1"],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert_eq!(pw.trim().len(), 24, "a random password printed once: {pw}");
+    let (ok, _, err) = cli(
+        &db,
+        &["user", "add", "boss", "--role", "coach", "--password-stdin"],
+        Some("boss password 123\n"),
+    );
+    assert!(ok, "{err}");
+    // Bad input: a clear error, nothing written.
+    let (ok, _, err) = cli(&db, &["user", "add", "x", "--role", "king"], None);
+    assert!(!ok && err.contains("role must be admin"), "{err}");
+    let (ok, _, err) = cli(
+        &db,
+        &["user", "add", "y", "--role", "seller", "--person", "10"],
+        None,
+    );
+    assert!(!ok && err.contains("customer's"), "{err}");
+    let (ok, _, err) = cli(
+        &db,
+        &["user", "add", "z", "--role", "seller", "--password-stdin"],
+        Some("short\n"),
+    );
+    assert!(!ok && err.contains("at least"), "{err}");
+    let (ok, _, err) = cli(&db, &["user", "add", "ana", "--role", "seller"], None);
+    assert!(!ok && err.contains("exists"), "{err}");
+    let (ok, _, err) = cli(&db, &["team", "add-seller", "ana", "boss"], None);
+    assert!(!ok && err.contains("only a manager has a team"), "{err}");
+    let (ok, _, err) = cli(&db, &["team", "assign", "ana", "404"], None);
+    assert!(!ok && err.contains("no customer account"), "{err}");
+
+    assert!(cli(&db, &["team", "add-seller", "boss", "ana"], None).0);
+    assert!(cli(&db, &["team", "assign", "ana", "2"], None).0);
+    let (ok, list, _) = cli(&db, &["user", "list"], None);
+    assert!(ok);
+    let line = |n: &str| list.lines().find(|l| l.starts_with(n)).unwrap().to_owned();
+    assert!(
+        line("ana").contains("seller") && line("ana").contains("2 accounts"),
+        "{list}"
+    );
+    assert!(
+        line("boss").contains("manager") && line("boss").contains("2 accounts"),
+        "{list}"
+    );
+
+    // A token with ana's rights, then ana disabled: the token stops working.
+    let (ok, token, err) = cli(
+        &db,
+        &["token", "create", "--name", "anas", "--user", "ana"],
+        None,
+    );
+    assert!(ok, "{err}");
+    let (ok, tokens, _) = cli(&db, &["token", "list"], None);
+    assert!(ok && tokens.contains("user ana"), "{tokens}");
+    let store = Arc::new(renmai::store::sqlite::SqliteStore::open(&db).unwrap());
+    let r = renmai::web::app(renmai::web::AppState::new(
+        store.clone(),
+        Default::default(),
+    ));
+    let resp = send(&r, get("/api/v1/accounts", None, Some(token.trim()))).await;
+    assert_eq!(resp.status, StatusCode::OK);
+    assert!(resp.body.contains("Acme Bank") && resp.body.contains("Acme Leasing"));
+    assert!(cli(&db, &["user", "disable", "ana"], None).0);
+    let resp = send(&r, get("/api/v1/accounts", None, Some(token.trim()))).await;
+    assert_eq!(resp.status, StatusCode::UNAUTHORIZED);
+    let (ok, list, _) = cli(&db, &["user", "list"], None);
+    assert!(ok && line_of(&list, "ana").contains("disabled"), "{list}");
+}
+
+fn line_of(text: &str, start: &str) -> String {
+    text.lines()
+        .find(|l| l.starts_with(start))
+        .unwrap_or_default()
+        .to_owned()
+}
