@@ -57,6 +57,10 @@ pub struct ApiToken {
     pub name: String,
     pub scope: TokenScope,
     pub created_at: Timestamp,
+    /// The user whose rights the token carries; `None` for an operator
+    /// token (made with `renmai token create` without `--user`), which
+    /// acts as an admin.
+    pub owner: Option<String>,
 }
 
 /// Prefix of every token, so a leaked one is recognizable in logs and scanners.

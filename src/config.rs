@@ -34,6 +34,10 @@ pub struct FileConfig {
     /// How long interaction metadata is kept (`[retention]`).
     #[serde(default)]
     pub retention: RetentionConfig,
+    /// Sign-in settings (`[access]`: secure_cookies, session_minutes,
+    /// lock_after, lock_minutes, request_timeout_seconds).
+    #[serde(default)]
+    pub access: crate::access::AccessConfig,
 }
 
 /// `[retention] interactions_days = N`: interactions older than N days are
@@ -132,6 +136,7 @@ pub struct Config {
     pub ingest: IngestConfig,
     pub deals: DealConfig,
     pub retention: RetentionConfig,
+    pub access: crate::access::AccessConfig,
 }
 
 impl Config {
@@ -155,6 +160,7 @@ impl Config {
             ingest: file.ingest,
             deals: file.deals.unwrap_or_default(),
             retention: file.retention,
+            access: file.access,
         }
     }
 }

@@ -440,6 +440,10 @@ impl Engine {
         &self,
         account: &OrgId,
     ) -> Result<Option<Arc<AccountData>>, StoreError> {
+        // Checked before the caches, which all viewers share.
+        if !crate::access::may_see(account) {
+            return Ok(None);
+        }
         self.poll_external();
         if let Some(d) = self.caches().current_data(account, self.ttl) {
             return Ok(Some(d));
@@ -575,6 +579,9 @@ impl Engine {
         account: &OrgId,
         as_of: Timestamp,
     ) -> Result<Option<Arc<AccountScores>>, StoreError> {
+        if !crate::access::may_see(account) {
+            return Ok(None);
+        }
         let key = (account.clone(), as_of.epoch_seconds());
         if as_of == self.clock.lock().expect("clock").serving {
             self.hot

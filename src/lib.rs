@@ -3,6 +3,7 @@
 //! The app around the pure scoring crate `renmai-graph`: configuration,
 //! stores, import and export, the HTTP server (JSON API and pages) and the CLI.
 
+pub mod access;
 pub mod auth;
 pub mod bundle;
 pub mod cli;

@@ -9,6 +9,7 @@ pub mod plan;
 pub mod privacy;
 pub mod score;
 pub mod support;
+pub mod user;
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -92,9 +93,13 @@ pub enum Command {
         /// Address to listen on [default: 127.0.0.1:8080].
         #[arg(long, env = "RENMAI_ADDR")]
         addr: Option<SocketAddr>,
-        /// Load the demo data first if the store is empty.
+        /// Load the demo data first if the store is empty, and (re)create
+        /// the demo users with new passwords, printed at start.
         #[arg(long)]
         demo: bool,
+        /// Mark session cookies Secure (serve behind TLS).
+        #[arg(long, env = "RENMAI_SECURE_COOKIES")]
+        secure_cookies: bool,
     },
     /// Import a renmai bundle (a folder of CSV files or a JSON document), or
     /// what sellers have: calendars (.ics), mailboxes (mbox, Maildir),
@@ -178,6 +183,12 @@ pub enum Command {
     /// `serve` first). Refuses files that are not renmai databases or have
     /// a newer schema.
     Restore { path: PathBuf },
+    /// Users who sign in to the pages: add, list, disable, enable, password.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Managers' teams and sellers' accounts.
+    #[command(subcommand)]
+    Team(user::TeamCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -189,6 +200,10 @@ pub enum TokenCommand {
         /// read: GET calls and enrichment; write: also logging interactions and assessments.
         #[arg(long, default_value = "read")]
         scope: crate::auth::TokenScope,
+        /// The user whose rights the token carries (sees only their
+        /// accounts); without it the token acts as an admin.
+        #[arg(long)]
+        user: Option<String>,
     },
     /// List the live tokens (names and scopes, never the secrets).
     List,
@@ -262,11 +277,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
 
     match cli.command {
-        Command::Serve { demo, .. } => {
+        Command::Serve {
+            demo,
+            secure_cookies,
+            ..
+        } => {
             if demo {
                 load_demo(store.as_ref(), quiet, false).await?;
+                user_setup(user::demo_users(store.as_ref()).await)?;
                 demo_token(store.as_ref(), config.addr).await?;
+            } else {
+                user_setup(user::first_admin(store.as_ref()).await)?;
             }
+            config.access.secure_cookies |= secure_cookies;
             serve(store, config).await
         }
         Command::Import {
@@ -335,6 +358,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             privacy::audit(store.as_ref(), since.as_deref(), format).await
         }
         Command::Backup { path } => privacy::backup(store.as_ref(), &path).await,
+        Command::User(cmd) => user::user(store.as_ref(), cmd).await,
+        Command::Team(cmd) => user::team(store.as_ref(), cmd).await,
         Command::Migrate(_) | Command::Restore { .. } => {
             unreachable!("migrate and restore open their own stores, above")
         }
@@ -366,8 +391,13 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 async fn token(store: &dyn Store, cmd: TokenCommand) -> anyhow::Result<()> {
     use crate::auth;
     match cmd {
-        TokenCommand::Create { name, scope } => {
+        TokenCommand::Create { name, scope, user } => {
             auth::validate_name(&name).map_err(anyhow::Error::msg)?;
+            if let Some(u) = &user
+                && store.login_record(u).await?.is_none()
+            {
+                anyhow::bail!("there is no user named {u:?} (`renmai user list`)");
+            }
             let secret = auth::generate_token();
             if !store
                 .save_token(&name, scope, &auth::hash_token(&secret), false)
@@ -376,6 +406,10 @@ async fn token(store: &dyn Store, cmd: TokenCommand) -> anyhow::Result<()> {
                 anyhow::bail!(
                     "a token named {name:?} exists; revoke it first (`renmai token revoke {name}`) or pick another name"
                 );
+            }
+            if let Some(u) = &user {
+                store.set_token_owner(&name, u).await?;
+                eprintln!("the token carries the rights of user {u:?}");
             }
             eprintln!("created {scope} token {name:?}; it is shown only this once:");
             println!("{secret}");
@@ -388,7 +422,15 @@ async fn token(store: &dyn Store, cmd: TokenCommand) -> anyhow::Result<()> {
                 );
             }
             for t in tokens {
-                println!("{:<24} {:<6} created {}", t.name, t.scope, t.created_at);
+                println!(
+                    "{:<24} {:<6} {:<24} created {}",
+                    t.name,
+                    t.scope,
+                    t.owner
+                        .as_deref()
+                        .map_or("(operator: admin)".to_owned(), |o| format!("user {o}")),
+                    t.created_at
+                );
             }
         }
         TokenCommand::Revoke { name } => {
@@ -415,7 +457,9 @@ async fn demo_token(store: &dyn Store, addr: SocketAddr) -> anyhow::Result<()> {
             true,
         )
         .await?;
-    eprintln!("demo API token (read+write): {secret}");
+    // Owned by the demo admin: it sees every account.
+    store.set_token_owner("demo", "admin").await?;
+    eprintln!("demo API token (read+write, user admin): {secret}");
     eprintln!("  try: curl -H 'Authorization: Bearer {secret}' http://{addr}/api/v1/accounts");
     Ok(())
 }
@@ -511,8 +555,24 @@ fn stats_table(s: &Stats) -> String {
     out
 }
 
+/// A store without user management (Neo4j) still serves the API with
+/// operator tokens; the pages then cannot be signed in to.
+fn user_setup(r: anyhow::Result<()>) -> anyhow::Result<()> {
+    match r {
+        Err(e) if e.to_string().contains("not supported by this store") => {
+            tracing::warn!(
+                "{e}: the pages cannot be signed in to on this store; the API works with tokens"
+            );
+            Ok(())
+        }
+        other => other,
+    }
+}
+
 async fn serve(store: Arc<dyn Store>, config: Config) -> anyhow::Result<()> {
-    let state = AppState::new(store, config.scoring.clone()).with_deals(config.deals.clone());
+    let state = AppState::new(store, config.scoring.clone())
+        .with_deals(config.deals.clone())
+        .with_access(config.access.clone());
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;

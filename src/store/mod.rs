@@ -14,6 +14,7 @@ use renmai_graph::{
 };
 use serde::Serialize;
 
+use crate::access::{LoginRecord, NewUser, User};
 use crate::auth::{ApiToken, TokenScope};
 
 use crate::bundle::Bundle;
@@ -33,6 +34,9 @@ pub enum StoreError {
     NotFound(String),
     #[error("store failure: {0}")]
     Backend(String),
+    /// The current viewer may not do this (see `crate::access`).
+    #[error("{0}")]
+    Denied(String),
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -432,6 +436,95 @@ pub trait Store: Send + Sync {
     /// Writes a consistent copy of the store to `dest` while it serves.
     async fn backup(&self, _dest: &std::path::Path) -> Result<(), StoreError> {
         Err(unsupported("backups"))
+    }
+
+    // Users and access (issue 10; see `crate::access`). The embedded
+    // store keeps them; others say "not supported" (no sign-in there, but
+    // the scope of tokens is still enforced on reads).
+
+    /// Creates a user; false when the name is taken.
+    async fn create_user(&self, _user: NewUser) -> Result<bool, StoreError> {
+        Err(unsupported("user management"))
+    }
+
+    /// Every user, by name.
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        Err(unsupported("user management"))
+    }
+
+    /// A user with what the login check needs.
+    async fn login_record(&self, _name: &str) -> Result<Option<LoginRecord>, StoreError> {
+        Err(unsupported("user management"))
+    }
+
+    /// Disables (ending their sessions) or re-enables a user; false when
+    /// there is no such user.
+    async fn set_user_disabled(&self, _name: &str, _disabled: bool) -> Result<bool, StoreError> {
+        Err(unsupported("user management"))
+    }
+
+    /// Replaces a user's password hash, ending their sessions.
+    async fn set_password(&self, _name: &str, _hash: &str) -> Result<bool, StoreError> {
+        Err(unsupported("user management"))
+    }
+
+    /// Counts a failed login; the `lock_after`th in a row locks the user
+    /// until `lock_until` (and starts the count again).
+    async fn login_failed(
+        &self,
+        _name: &str,
+        _lock_after: u32,
+        _lock_until: Timestamp,
+    ) -> Result<(), StoreError> {
+        Err(unsupported("user management"))
+    }
+
+    /// Clears the failed-login count and any lock.
+    async fn login_succeeded(&self, _name: &str) -> Result<(), StoreError> {
+        Err(unsupported("user management"))
+    }
+
+    /// Puts `seller` on `manager`'s team.
+    async fn add_to_team(&self, _manager: &str, _seller: &str) -> Result<(), StoreError> {
+        Err(unsupported("user management"))
+    }
+
+    /// Gives `user` the customer account `account`.
+    async fn assign_account(&self, _user: &str, _account: &OrgId) -> Result<(), StoreError> {
+        Err(unsupported("user management"))
+    }
+
+    /// The accounts `user` sees unless they are an admin: assigned ones,
+    /// those whose account team has their person, and for a manager those
+    /// of their team's sellers.
+    async fn visible_accounts(&self, _user: &str) -> Result<Vec<OrgId>, StoreError> {
+        Err(unsupported("user management"))
+    }
+
+    /// Stores a session by the SHA-256 of its id.
+    async fn create_session(
+        &self,
+        _hash: &str,
+        _user: &str,
+        _expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        Err(unsupported("sign-in sessions"))
+    }
+
+    /// The enabled user of a live (unexpired at `now`) session.
+    async fn session_user(&self, _hash: &str, _now: Timestamp) -> Result<Option<User>, StoreError> {
+        Err(unsupported("sign-in sessions"))
+    }
+
+    /// Ends a session (logout).
+    async fn delete_session(&self, _hash: &str) -> Result<(), StoreError> {
+        Err(unsupported("sign-in sessions"))
+    }
+
+    /// Makes the live token `token` belong to `user`; false when there is
+    /// no such token.
+    async fn set_token_owner(&self, _token: &str, _user: &str) -> Result<bool, StoreError> {
+        Err(unsupported("tokens owned by users"))
     }
 
     /// True when nothing has been stored yet.

@@ -1465,6 +1465,7 @@ impl TokenRow {
                 .parse()
                 .map_err(|e: String| StoreError::Backend(format!("stored token scope: {e}")))?,
             created_at: Timestamp::from_epoch_seconds(self.created_at),
+            owner: None,
         })
     }
 }
@@ -1653,6 +1654,8 @@ impl Store for Neo4jStore {
         sources: SourceMap,
         progress: Arc<dyn Progress>,
     ) -> Result<ImportSummary, StoreError> {
+        // Users live only in the embedded store: nobody here is restricted.
+        crate::access::require_unrestricted()?;
         let mut attempt = 1;
         loop {
             match self.import_once(&bundle, &sources, progress.as_ref()).await {
@@ -1684,6 +1687,8 @@ impl Store for Neo4jStore {
     }
 
     async fn export(&self) -> Result<Bundle, StoreError> {
+        // Users live only in the embedded store: nobody here is restricted.
+        crate::access::require_unrestricted()?;
         let (orgs, people, team, interactions, influences, assessments, opps, contacts, stages) = tokio::try_join!(
             self.rows::<OrgRow>(query(&format!("MATCH (o:Organization) RETURN {ORG_RET}"))),
             self.rows::<PersonRow>(query(&format!("MATCH (p:Person) RETURN {PERSON_RET}"))),
@@ -1776,6 +1781,8 @@ impl Store for Neo4jStore {
     }
 
     async fn accounts(&self) -> Result<Vec<AccountSummary>, StoreError> {
+        // Users live only in the embedded store: nobody here is restricted.
+        crate::access::require_unrestricted()?;
         #[derive(Deserialize)]
         struct Row {
             #[serde(flatten)]
@@ -1892,6 +1899,8 @@ impl Store for Neo4jStore {
         &self,
         lookups: Vec<PersonLookup>,
     ) -> Result<Vec<Vec<PersonRecord>>, StoreError> {
+        // Users live only in the embedded store: nobody here is restricted.
+        crate::access::require_unrestricted()?;
         #[derive(Deserialize)]
         struct Found {
             i: i64,
@@ -2090,6 +2099,8 @@ impl Store for Neo4jStore {
     }
 
     async fn person(&self, id: &PersonId) -> Result<Option<PersonRecord>, StoreError> {
+        // Users live only in the embedded store: nobody here is restricted.
+        crate::access::require_unrestricted()?;
         #[derive(Deserialize)]
         struct Row {
             #[serde(flatten)]

@@ -19,6 +19,7 @@ use super::{
     AccountSummary, Counts, ImportSummary, MergeReport, PersonLookup, PersonRecord, PlanItem,
     PlanState, Progress, ReviewItem, Stats, Store, StoreError, StoredResponse,
 };
+use crate::access::{LoginRecord, NewUser, User};
 use crate::auth::{ApiToken, TokenScope};
 use crate::bundle::Bundle;
 use crate::import::ImportError;
@@ -26,6 +27,7 @@ use crate::ingest::resolve::{Directory, MergeCandidate};
 use crate::validate::{self, ExistingOrg, ExistingPerson, ExistingRefs, SourceMap};
 use renmai_graph::plan::AccountPlan;
 
+mod access;
 /// Versioned schema: entry `i` brings the schema from version `i` to `i + 1`.
 /// Never edit a released entry; append a new one.
 mod deal_support;
@@ -219,6 +221,7 @@ CREATE INDEX interaction_accounts_interaction ON interaction_accounts (interacti
     service_cases::MIGRATION,
     deal_support::MIGRATION,
     privacy::MIGRATION,
+    access::MIGRATION,
 ];
 
 /// How many reader connections are kept open between requests.
@@ -1645,6 +1648,29 @@ fn count(conn: &Connection, sql: &str) -> Result<u64, StoreError> {
     Ok(conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64)
 }
 
+/// The organization of each stored person of `ids` (and whether it is
+/// ours): what a restricted viewer's write is checked against.
+fn person_orgs(
+    conn: &Connection,
+    ids: &[PersonId],
+) -> Result<FxHashMap<PersonId, (OrgId, bool)>, StoreError> {
+    let mut q = conn.prepare_cached(
+        "SELECT p.org_id, o.is_ours FROM people p JOIN organizations o ON o.id = p.org_id WHERE p.id = ?1",
+    )?;
+    let mut out = FxHashMap::default();
+    for id in ids {
+        if let Some((org, ours)) = q
+            .query_row([id.as_str()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
+            })
+            .optional()?
+        {
+            out.insert(id.clone(), (parsed(OrgId::try_from(org))?, ours));
+        }
+    }
+    Ok(out)
+}
+
 fn export_all(conn: &Connection) -> Result<Bundle, StoreError> {
     let mut b = Bundle::default();
     let mut stmt = conn.prepare(&format!(
@@ -1949,6 +1975,11 @@ impl Store for SqliteStore {
         sources: SourceMap,
         progress: Arc<dyn Progress>,
     ) -> Result<ImportSummary, StoreError> {
+        let written = crate::access::people_written(&bundle);
+        if !written.is_empty() {
+            let orgs = self.read(move |c| person_orgs(c, &written)).await?;
+            crate::access::check_write(&bundle, &|p| orgs.get(p).cloned())?;
+        }
         self.write(move |conn| {
             let t0 = std::time::Instant::now();
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -2004,7 +2035,8 @@ impl Store for SqliteStore {
     }
 
     async fn export(&self) -> Result<Bundle, StoreError> {
-        self.read(export_all).await
+        let all = self.read(export_all).await?;
+        Ok(crate::access::filter_bundle(all))
     }
 
     /// `PRAGMA data_version` of the writer connection: SQLite changes it
@@ -2161,6 +2193,95 @@ impl Store for SqliteStore {
             .map_err(|e| StoreError::Backend(format!("backup thread failed: {e}")))?
     }
 
+    async fn create_user(&self, user: NewUser) -> Result<bool, StoreError> {
+        self.write_tx(move |tx| access::create_user(tx, &user))
+            .await
+    }
+
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.read(access::users).await
+    }
+
+    async fn login_record(&self, name: &str) -> Result<Option<LoginRecord>, StoreError> {
+        let name = name.to_owned();
+        self.read(move |c| access::login_record(c, &name)).await
+    }
+
+    async fn set_user_disabled(&self, name: &str, disabled: bool) -> Result<bool, StoreError> {
+        let name = name.to_owned();
+        self.write_tx(move |tx| access::set_disabled(tx, &name, disabled))
+            .await
+    }
+
+    async fn set_password(&self, name: &str, hash: &str) -> Result<bool, StoreError> {
+        let (name, hash) = (name.to_owned(), hash.to_owned());
+        self.write_tx(move |tx| access::set_password(tx, &name, &hash))
+            .await
+    }
+
+    async fn login_failed(
+        &self,
+        name: &str,
+        lock_after: u32,
+        lock_until: Timestamp,
+    ) -> Result<(), StoreError> {
+        let name = name.to_owned();
+        self.write_tx(move |tx| access::login_failed(tx, &name, lock_after, lock_until))
+            .await
+    }
+
+    async fn login_succeeded(&self, name: &str) -> Result<(), StoreError> {
+        let name = name.to_owned();
+        self.write_tx(move |tx| access::login_succeeded(tx, &name))
+            .await
+    }
+
+    async fn add_to_team(&self, manager: &str, seller: &str) -> Result<(), StoreError> {
+        let (m, s) = (manager.to_owned(), seller.to_owned());
+        self.write_tx(move |tx| access::add_to_team(tx, &m, &s))
+            .await
+    }
+
+    async fn assign_account(&self, user: &str, account: &OrgId) -> Result<(), StoreError> {
+        let (user, account) = (user.to_owned(), account.clone());
+        self.write_tx(move |tx| access::assign_account(tx, &user, &account))
+            .await
+    }
+
+    async fn visible_accounts(&self, user: &str) -> Result<Vec<OrgId>, StoreError> {
+        let user = user.to_owned();
+        self.read(move |c| access::visible_accounts(c, &user)).await
+    }
+
+    async fn create_session(
+        &self,
+        hash: &str,
+        user: &str,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (hash, user) = (hash.to_owned(), user.to_owned());
+        self.write_tx(move |tx| access::create_session(tx, &hash, &user, expires_at))
+            .await
+    }
+
+    async fn session_user(&self, hash: &str, now: Timestamp) -> Result<Option<User>, StoreError> {
+        let hash = hash.to_owned();
+        self.read(move |c| access::session_user(c, &hash, now))
+            .await
+    }
+
+    async fn delete_session(&self, hash: &str) -> Result<(), StoreError> {
+        let hash = hash.to_owned();
+        self.write_tx(move |tx| access::delete_session(tx, &hash))
+            .await
+    }
+
+    async fn set_token_owner(&self, token: &str, user: &str) -> Result<bool, StoreError> {
+        let (token, user) = (token.to_owned(), user.to_owned());
+        self.write_tx(move |tx| access::set_token_owner(tx, &token, &user))
+            .await
+    }
+
     async fn known_interactions(&self, ids: Vec<InteractionId>) -> Result<Vec<bool>, StoreError> {
         self.read(move |conn| {
             let mut q = conn.prepare_cached("SELECT 1 FROM interactions WHERE id = ?1")?;
@@ -2241,14 +2362,23 @@ impl Store for SqliteStore {
             Ok(out)
         })
         .await
+        .map(|mut all: Vec<AccountSummary>| {
+            let scope = crate::access::scope();
+            all.retain(|a| scope.allows(&a.id));
+            all
+        })
     }
 
     async fn account_data(&self, account: &OrgId) -> Result<Option<AccountData>, StoreError> {
+        if !crate::access::may_see(account) {
+            return Ok(None);
+        }
         let account = account.clone();
         self.read(move |c| account_data(c, &account)).await
     }
 
     async fn plan_state(&self, account: &OrgId) -> Result<PlanState, StoreError> {
+        crate::access::require(account)?;
         let account = account.clone();
         self.read(move |c| {
             let mut out = PlanState::default();
@@ -2270,6 +2400,7 @@ impl Store for SqliteStore {
     }
 
     async fn save_plan_item(&self, account: &OrgId, item: PlanItem) -> Result<(), StoreError> {
+        crate::access::require(account)?;
         let account = account.clone();
         self.write(move |c| {
             if !c.prepare_cached("SELECT 1 FROM organizations WHERE id = ?1 AND is_ours = 0")?.exists([account.as_str()])? {
@@ -2289,6 +2420,7 @@ impl Store for SqliteStore {
     }
 
     async fn save_snapshot(&self, plan: &AccountPlan) -> Result<(), StoreError> {
+        crate::access::require(&plan.account)?;
         let body = to_json(plan)?;
         let (account, at) = (plan.account.clone(), plan.as_of.epoch_seconds());
         self.write(move |c| {
@@ -2302,6 +2434,7 @@ impl Store for SqliteStore {
     }
 
     async fn snapshots(&self, account: &OrgId) -> Result<Vec<AccountPlan>, StoreError> {
+        crate::access::require(account)?;
         let account = account.clone();
         self.read(move |c| {
             let mut q = c.prepare_cached(
@@ -2339,13 +2472,20 @@ impl Store for SqliteStore {
             }))
         })
         .await
+        .map(|found: Option<PersonRecord>| {
+            found.filter(|r| crate::access::may_see_person(&r.person.org, r.is_ours))
+        })
     }
 
     async fn find_people(
         &self,
         lookups: Vec<PersonLookup>,
     ) -> Result<Vec<Vec<PersonRecord>>, StoreError> {
-        self.read(move |c| find_people(c, &lookups)).await
+        let mut found = self.read(move |c| find_people(c, &lookups)).await?;
+        for matches in &mut found {
+            matches.retain(|r| crate::access::may_see_person(&r.person.org, r.is_ours));
+        }
+        Ok(found)
     }
 
     async fn save_token(
@@ -2373,7 +2513,7 @@ impl Store for SqliteStore {
             tx.execute(
                 "INSERT INTO api_tokens (name, scope, hash, created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, NULL) \
                  ON CONFLICT (name) DO UPDATE SET scope = excluded.scope, hash = excluded.hash, \
-                 created_at = excluded.created_at, revoked_at = NULL",
+                 created_at = excluded.created_at, revoked_at = NULL, owner = NULL",
                 params![name, scope.as_str(), hash, now],
             )?;
             tx.commit()?;
@@ -2385,7 +2525,7 @@ impl Store for SqliteStore {
     async fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
         self.read(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT name, scope, created_at FROM api_tokens WHERE revoked_at IS NULL ORDER BY name",
+                "SELECT name, scope, created_at, owner FROM api_tokens WHERE revoked_at IS NULL ORDER BY name",
             )?;
             let rows = stmt.query_map([], token_from_row)?;
             let mut out = Vec::new();
@@ -2414,7 +2554,7 @@ impl Store for SqliteStore {
         self.read(move |c| {
             let row = c
                 .prepare_cached(
-                    "SELECT name, scope, created_at FROM api_tokens WHERE hash = ?1 AND revoked_at IS NULL",
+                    "SELECT name, scope, created_at, owner FROM api_tokens WHERE hash = ?1 AND revoked_at IS NULL",
                 )?
                 .query_row([&hash], token_from_row)
                 .optional()?;
@@ -2471,17 +2611,20 @@ impl Store for SqliteStore {
     }
 }
 
-fn token_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, i64)> {
-    Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?))
+type TokenRow = (String, String, i64, Option<String>);
+
+fn token_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRow> {
+    Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?, col(r, 3)?))
 }
 
-fn make_token((name, scope, created_at): (String, String, i64)) -> Result<ApiToken, StoreError> {
+fn make_token((name, scope, created_at, owner): TokenRow) -> Result<ApiToken, StoreError> {
     Ok(ApiToken {
         name,
         scope: scope
             .parse()
             .map_err(|e: String| StoreError::Backend(format!("stored token scope: {e}")))?,
         created_at: Timestamp::from_epoch_seconds(created_at),
+        owner,
     })
 }
 

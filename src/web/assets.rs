@@ -17,6 +17,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/style.css"),
     ),
     (
+        "print.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/print.css"),
+    ),
+    (
         "app.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/app.js"),

@@ -59,6 +59,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Store(StoreError::Rejected(_)) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Store(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,
+            AppError::Store(StoreError::Denied(_)) => StatusCode::FORBIDDEN,
             AppError::Store(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -7,6 +7,8 @@
 //                                           running server (see README)
 //
 // RENMAI_BIN picks the binary (default: $CARGO_TARGET_DIR or target, debug).
+// The pages need a sign-in: the test reads the demo users' passwords from
+// the server's stderr; --bench signs in as RENMAI_USER / RENMAI_PASSWORD.
 // RENMAI_SKIP_BROWSER=1 skips (local runs only); a missing Chromium fails.
 // Screenshots go to test-output/.
 import { spawn, spawnSync } from "node:child_process";
@@ -55,6 +57,35 @@ async function launch() {
   return chromium.launch({ executablePath: CHROMIUM, args: FLAGS.slice(1), headless: true });
 }
 
+/** Signs in through the login form; the page keeps the session cookie. */
+async function login(page, base, name, password) {
+  await page.goto(`${base}/login`);
+  await page.locator("#name").fill(name);
+  await page.locator("#password").fill(password);
+  await page.locator("#login button[type=submit]").click();
+  await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+}
+
+/** Starts renmai with stderr copied through and kept, to read what it prints. */
+function start(args, env = {}) {
+  const child = spawn(bin, args, { stdio: ["ignore", "inherit", "pipe"], env: { ...process.env, ...env } });
+  child.log = "";
+  child.stderr.on("data", (d) => { child.log += d; process.stderr.write(d); });
+  return child;
+}
+
+/** A demo user's password as `serve --demo` printed it. */
+async function demoPassword(server, name, ms = 30000) {
+  const until = Date.now() + ms;
+  const re = new RegExp(`^\\s+${name}\\s+\\S+\\s+password (\\S+)`, "m");
+  while (Date.now() < until) {
+    const m = server.log.match(re);
+    if (m) return m[1];
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the server printed no password for ${name}`);
+}
+
 /** Opens a map page and waits until the graph is drawn and clickable. */
 async function openMap(page, url) {
   await page.goto(url);
@@ -70,6 +101,7 @@ if (process.argv[2] === "--bench") {
   const [base, acc] = process.argv.slice(3);
   const browser = await launch();
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  await login(page, base, process.env.RENMAI_USER || "admin", process.env.RENMAI_PASSWORD || "");
   const runs = [];
   for (let i = 0; i < 5; i++) {
     const r = await openMap(page, `${base}/accounts/${encodeURIComponent(acc)}`);
@@ -147,7 +179,7 @@ if (!existsSync(bin)) {
 const dir = mkdtempSync(join(tmpdir(), "renmai-e2e-"));
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
-const server = spawn(bin, ["--db", join(dir, "e2e.db"), "serve", "--demo", "--addr", `127.0.0.1:${port}`], { stdio: ["ignore", "inherit", "inherit"] });
+const server = start(["--db", join(dir, "e2e.db"), "serve", "--demo", "--addr", `127.0.0.1:${port}`]);
 // A second server with one large account, for the canvas renderer.
 const bigPeople = largeBundle(join(dir, "big"));
 const imported = spawnSync(bin, ["--quiet", "--db", join(dir, "big.db"), "import", join(dir, "big")], { encoding: "utf8" });
@@ -158,7 +190,9 @@ if (imported.status !== 0) {
 }
 const bigPort = await freePort();
 const bigBase = `http://127.0.0.1:${bigPort}`;
-const bigServer = spawn(bin, ["--db", join(dir, "big.db"), "serve", "--addr", `127.0.0.1:${bigPort}`], { stdio: ["ignore", "inherit", "inherit"] });
+// Without --demo the first start creates the admin with this password.
+const bigPassword = "e2e-admin-password";
+const bigServer = start(["--db", join(dir, "big.db"), "serve", "--addr", `127.0.0.1:${bigPort}`], { RENMAI_ADMIN_PASSWORD: bigPassword });
 let browser;
 let failed = false;
 try {
@@ -170,6 +204,18 @@ try {
   page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
   page.on("response", (r) => { if (r.status() >= 400 && !r.url().includes("/people/hm-001/")) errors.push(`${r.status()} ${r.url()}`); });
 
+  // Signed out, every page leads to the login form; a seller sees only
+  // their accounts; then the admin signs in for the rest.
+  await page.goto(`${base}/accounts/acc-hartmann`);
+  assert.match(new URL(page.url()).pathname, /^\/login$/);
+  await login(page, base, "sofia", await demoPassword(server, "sofia"));
+  await page.goto(`${base}/`);
+  assert.equal(await page.locator("#accounts tbody tr").count(), 2, "sofia sees her two accounts");
+  await page.goto(`${base}/logout`);
+  await page.locator("#logout button[type=submit]").click();
+  await page.waitForURL(/\/login$/);
+  await login(page, base, "admin", await demoPassword(server, "admin"));
+
   // Overview.
   await page.goto(`${base}/`);
   assert.equal(await page.locator("#accounts tbody tr").count(), 4);
@@ -177,7 +223,7 @@ try {
   await page.screenshot({ path: join(out, "e2e-index.png"), fullPage: true });
 
   // The map: every stakeholder of the JSON is drawn.
-  const json = await (await fetch(`${base}/accounts/acc-hartmann/map.json`)).json();
+  const json = await (await page.request.get(`${base}/accounts/acc-hartmann/map.json`)).json();
   const expected = json.nodes.filter((n) => !n.ours).length;
   const m = await openMap(page, `${base}/accounts/acc-hartmann`);
   assert.equal(m.rendered, expected, "rendered nodes match map.json");
@@ -231,7 +277,8 @@ try {
   // stakeholder of the JSON drawn, clicks fill the panel, our sellers are
   // hidden (not clickable) until shown, the wheel zooms, paths light up.
   await waitFor(`${bigBase}/healthz`, 30000);
-  const bigJson = await (await fetch(`${bigBase}/accounts/big/map.json`)).json();
+  await login(page, bigBase, "admin", bigPassword);
+  const bigJson = await (await page.request.get(`${bigBase}/accounts/big/map.json`)).json();
   assert.equal(bigJson.nodes.filter((n) => !n.ours).length, bigPeople);
   const big = await openMap(page, `${bigBase}/accounts/big`);
   assert.equal(big.rendered, bigPeople, "rendered nodes match map.json (canvas)");
@@ -263,6 +310,9 @@ try {
   assert.ok(await page.evaluate(() => window.renmaiMap.inked()) > 2000, "the canvas shows the path");
   await page.screenshot({ path: join(out, "e2e-bigmap-paths.png"), fullPage: true });
 
+  // Cookies are per host, not per port: the big server's session replaced
+  // the demo server's one.
+  await login(page, base, "admin", await demoPassword(server, "admin"));
   for (const [path, name] of [["/accounts/acc-lumen/coverage", "coverage"], ["/coach", "coach"]]) {
     await page.goto(base + path);
     await page.screenshot({ path: join(out, `e2e-${name}.png`), fullPage: true });

@@ -1,10 +1,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use renmai::access::{NewUser, Role};
 use renmai::bundle::Bundle;
 use renmai::store::sqlite::SqliteStore;
 use renmai::store::{NoProgress, Store};
 use renmai::validate::SourceMap;
+use renmai::web::access::SESSION_COOKIE;
 use renmai::web::{AppState, app};
 use tempfile::TempDir;
 
@@ -29,9 +31,77 @@ impl TestStore {
             .expect("import");
     }
 
+    /// The app, every request signed in as an admin (`test-admin`) unless
+    /// it carries a session cookie of its own.
     pub fn router(&self) -> axum::Router {
+        self.router_as("test-admin", Role::Admin)
+    }
+
+    /// The app with nobody signed in.
+    pub fn anonymous_router(&self) -> axum::Router {
         app(AppState::new(self.store.clone(), Default::default()))
     }
+
+    /// The app, every request signed in as `user` (created with `role` on
+    /// the first request if missing) unless it carries its own session.
+    pub fn router_as(&self, user: &str, role: Role) -> axum::Router {
+        let cookie: Arc<tokio::sync::OnceCell<String>> = Arc::default();
+        let (store, user) = (self.store.clone(), user.to_owned());
+        self.anonymous_router().layer(axum::middleware::from_fn(
+            move |mut req: axum::extract::Request, next: axum::middleware::Next| {
+                let (cookie, store, user) = (cookie.clone(), store.clone(), user.clone());
+                async move {
+                    let c = cookie
+                        .get_or_init(|| sign_in(store.as_ref(), &user, role))
+                        .await;
+                    add_session_cookie(&mut req, c);
+                    next.run(req).await
+                }
+            },
+        ))
+    }
+}
+
+/// Creates `user` if missing and a session for them; returns the cookie
+/// (`name=value`).
+pub async fn sign_in(store: &dyn Store, user: &str, role: Role) -> String {
+    store
+        .create_user(NewUser {
+            name: user.to_owned(),
+            role,
+            password_hash: "not a hash: signs in only through this session".into(),
+            person: None,
+        })
+        .await
+        .expect("create user");
+    let id = renmai::access::password::random_secret(32);
+    let in_a_day = chrono::Utc::now().timestamp() + 86_400;
+    store
+        .create_session(
+            &renmai::auth::sha256_hex(id.as_bytes()),
+            user,
+            renmai_graph::Timestamp::from_epoch_seconds(in_a_day),
+        )
+        .await
+        .expect("create session");
+    format!("{SESSION_COOKIE}={id}")
+}
+
+/// Adds the session cookie to a request unless it has one.
+fn add_session_cookie(req: &mut axum::extract::Request, session: &str) {
+    use axum::http::{HeaderValue, header};
+    let existing = req
+        .headers()
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let value = match existing {
+        Some(c) if c.contains(SESSION_COOKIE) => return,
+        Some(c) => format!("{c}; {session}"),
+        None => session.to_owned(),
+    };
+    req.headers_mut()
+        .insert(header::COOKIE, HeaderValue::from_str(&value).unwrap());
 }
 
 /// Writes a small but complete CSV bundle: our company, one account with a

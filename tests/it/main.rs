@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area. Each test gets a
 //! fresh store in its own temporary folder.
 
+mod access;
 mod api;
 #[cfg(feature = "neo4j")]
 mod conformance;

@@ -194,7 +194,10 @@ async fn snapshot_history_shows_what_changed() {
         "{md}"
     );
     let html = printable(&now, &data2, &names, &snapshots).unwrap();
-    assert!(html.contains("<svg") && html.contains("@page { size: A4"));
+    // The A4 layout is a stylesheet of its own (no inline style: the CSP).
+    assert!(html.contains("<svg") && html.contains("/static/print.css"));
+    assert!(include_str!("../../static/print.css").contains("@page { size: A4"));
+    assert!(!html.contains("<style") && !html.contains("style="));
     assert!(html.contains(&flipper.name));
 }
 

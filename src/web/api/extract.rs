@@ -8,6 +8,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;
 
+use std::sync::Arc;
+
+use crate::access::Viewer;
 use crate::auth::{self, ApiToken, TokenScope};
 use crate::web::{AppError, AppState};
 
@@ -16,63 +19,38 @@ pub struct ReadAccess(pub ApiToken);
 /// The caller's token, checked to allow writes.
 pub struct WriteAccess(pub ApiToken);
 
-async fn authorize(
-    parts: &Parts,
-    state: &AppState,
-    needed: TokenScope,
-) -> Result<ApiToken, AppError> {
-    let value = parts
-        .headers
-        .get(header::AUTHORIZATION)
+/// The caller's token, from the viewer `crate::web::access::authenticate`
+/// resolved (401 happened there), checked to allow `needed`.
+fn authorize(parts: &Parts, needed: TokenScope) -> Result<ApiToken, AppError> {
+    let token = parts
+        .extensions
+        .get::<Arc<Viewer>>()
+        .and_then(|v| v.token.clone())
         .ok_or_else(|| {
             AppError::Unauthorized(
                 "this call needs an API token: send `Authorization: Bearer <token>` (create one with `renmai token create`)".into(),
             )
-        })?
-        .to_str()
-        .map_err(|_| AppError::Unauthorized("the Authorization header is not readable text".into()))?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            AppError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
         })?;
-    let found = state
-        .store()
-        .token_by_hash(&auth::hash_token(token))
-        .await?
-        .ok_or_else(|| {
-            AppError::Unauthorized(
-                "the API token is unknown or revoked; `renmai token list` shows the live ones"
-                    .into(),
-            )
-        })?;
-    if !found.scope.allows(needed) {
+    if !token.scope.allows(needed) {
         return Err(AppError::Forbidden(format!(
             "token {:?} has scope {}; this call needs a {} token (`renmai token create --scope {}`)",
-            found.name, found.scope, needed, needed
+            token.name, token.scope, needed, needed
         )));
     }
-    Ok(found)
+    Ok(token)
 }
 
 impl FromRequestParts<AppState> for ReadAccess {
     type Rejection = AppError;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        authorize(parts, state, TokenScope::Read)
-            .await
-            .map(ReadAccess)
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, AppError> {
+        authorize(parts, TokenScope::Read).map(ReadAccess)
     }
 }
 
 impl FromRequestParts<AppState> for WriteAccess {
     type Rejection = AppError;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        authorize(parts, state, TokenScope::Write)
-            .await
-            .map(WriteAccess)
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, AppError> {
+        authorize(parts, TokenScope::Write).map(WriteAccess)
     }
 }
 

@@ -57,7 +57,8 @@ pub enum BodyErrors {
 #[derive(IntoResponses)]
 #[allow(dead_code)]
 pub enum NotFound {
-    /// No such account or person (or the person is not a stakeholder of the account).
+    /// No such account or person (or the person is not a stakeholder of the
+    /// account, or not one the token's user may see).
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(Problem),
 }
@@ -771,7 +772,7 @@ async fn write_interactions(
 /// Logs one interaction.
 #[utoipa::path(post, path = "/interactions", tag = "writes", request_body = InteractionIn,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the stored response")),
-    responses((status = 201, description = "Written (or, with a known Idempotency-Key, the stored response)", body = WriteResult), CommonErrors, BodyErrors))]
+    responses((status = 201, description = "Written (or, with a known Idempotency-Key, the stored response)", body = WriteResult), CommonErrors, BodyErrors, NotFound))]
 pub async fn log_interaction(
     State(state): State<AppState>,
     WriteAccess(token): WriteAccess,
@@ -793,7 +794,7 @@ pub async fn log_interaction(
 /// Logs up to 1,000 interactions, all or nothing.
 #[utoipa::path(post, path = "/interactions/batch", tag = "writes", request_body = InteractionBatch,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the stored response")),
-    responses((status = 201, description = "Written (or, with a known Idempotency-Key, the stored response)", body = WriteResult), CommonErrors, BodyErrors))]
+    responses((status = 201, description = "Written (or, with a known Idempotency-Key, the stored response)", body = WriteResult), CommonErrors, BodyErrors, NotFound))]
 pub async fn log_interactions_batch(
     State(state): State<AppState>,
     WriteAccess(token): WriteAccess,
@@ -822,7 +823,7 @@ pub async fn log_interactions_batch(
 /// Records a human assessment of closeness between two people.
 #[utoipa::path(post, path = "/assessments", tag = "writes", request_body = AssessmentIn,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the stored response")),
-    responses((status = 201, description = "Written (or, with a known Idempotency-Key, the stored response)", body = WriteResult), CommonErrors, BodyErrors))]
+    responses((status = 201, description = "Written (or, with a known Idempotency-Key, the stored response)", body = WriteResult), CommonErrors, BodyErrors, NotFound))]
 pub async fn record_assessment(
     State(state): State<AppState>,
     WriteAccess(token): WriteAccess,

@@ -70,8 +70,9 @@ impl Modify for BearerAuth {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
-                        "An API token from `renmai token create --name NAME --scope read|write`; \
-                         write tokens can also read.",
+                        "An API token from `renmai token create --name NAME --scope read|write \
+                         [--user USER]`; write tokens can also read. A token carries its user's \
+                         rights: accounts the user may not see answer 404, as if missing.",
                     ))
                     .build(),
             ),
