@@ -2104,7 +2104,10 @@ impl Store for SqliteStore {
         &self,
         since: Option<Timestamp>,
     ) -> Result<Vec<renmai_graph::service::ServiceCase>, StoreError> {
-        self.read(move |c| service_cases::load(c, since)).await
+        let scope = crate::access::scope();
+        let mut cases = self.read(move |c| service_cases::load(c, since)).await?;
+        cases.retain(|c| scope.allows(&c.account));
+        Ok(cases)
     }
 
     async fn save_deal_support(
@@ -2121,7 +2124,8 @@ impl Store for SqliteStore {
         account: Option<&OrgId>,
     ) -> Result<Vec<renmai_graph::support::DealSupport>, StoreError> {
         let account = account.cloned();
-        self.read(move |c| deal_support::load(c, account.as_ref()))
+        let scope = crate::access::scope();
+        self.read(move |c| deal_support::load(c, account.as_ref(), &scope))
             .await
     }
 

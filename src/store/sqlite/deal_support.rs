@@ -97,12 +97,14 @@ pub(super) fn save(
 }
 
 /// Assignments on the deals of `account` (all when `None`).
+/// Only assignments on deals of accounts in `scope` (the viewer's).
 pub(super) fn load(
     conn: &Connection,
     account: Option<&OrgId>,
+    scope: &crate::access::Scope,
 ) -> Result<Vec<DealSupport>, StoreError> {
     let mut q = conn.prepare_cached(
-        "SELECT s.opportunity_id, s.person_id, s.role, s.from_date, s.to_date FROM deal_support s \
+        "SELECT s.opportunity_id, s.person_id, s.role, s.from_date, s.to_date, o.account_id FROM deal_support s \
          JOIN opportunities o ON o.id = s.opportunity_id \
          WHERE ?1 IS NULL OR o.account_id = ?1 ORDER BY s.opportunity_id, s.person_id, s.role",
     )?;
@@ -113,6 +115,7 @@ pub(super) fn load(
             r.get::<_, String>(2)?,
             r.get::<_, String>(3)?,
             r.get::<_, Option<String>>(4)?,
+            r.get::<_, String>(5)?,
         ))
     })?;
     let bad = |e: String| StoreError::Backend(format!("stored deal support: {e}"));
@@ -121,7 +124,10 @@ pub(super) fn load(
     };
     let mut out = Vec::new();
     for r in rows {
-        let (opp, person, role, from, to) = r?;
+        let (opp, person, role, from, to, deal_account) = r?;
+        if !scope.allows(&OrgId::try_from(deal_account).map_err(|e| bad(e.to_string()))?) {
+            continue;
+        }
         out.push(DealSupport {
             opportunity: OpportunityId::try_from(opp).map_err(|e| bad(e.to_string()))?,
             person: PersonId::try_from(person).map_err(|e| bad(e.to_string()))?,
