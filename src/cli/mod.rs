@@ -3,6 +3,7 @@
 pub mod ingest;
 pub mod leads;
 pub mod migrate;
+pub mod patterns;
 pub mod people;
 pub mod plan;
 pub mod score;
@@ -141,6 +142,8 @@ pub enum Command {
     People(people::PeopleCommand),
     /// Leads from service: accounts and stakeholders whose service cases are rising.
     Leads(leads::LeadsArgs),
+    /// An account's buying patterns from its past deals, and open deals departing from them.
+    Patterns(patterns::PatternsArgs),
     /// Sales support (MCI): presales and experts on deals, and their load per month.
     #[command(subcommand)]
     Support(support::SupportCommand),
@@ -276,6 +279,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(cmd) => token(store.as_ref(), cmd).await,
         Command::People(cmd) => people::run(store.as_ref(), cmd).await,
         Command::Leads(args) => leads::run(store.as_ref(), args).await,
+        Command::Patterns(args) => {
+            let deals = config.deals.clone();
+            patterns::run(
+                &crate::engine::Engine::new(store, config.scoring),
+                &deals,
+                args,
+            )
+            .await
+        }
         Command::Support(cmd) => support::run(store.as_ref(), cmd).await,
         Command::Migrate(_) => unreachable!("migrate opens its own stores, above"),
     }

@@ -13,6 +13,7 @@ mod identity;
 mod import;
 mod ingest;
 mod pages;
+mod patterns;
 mod plan;
 mod service;
 mod store;

@@ -9,6 +9,7 @@
 pub mod dto;
 pub mod extract;
 pub mod handlers;
+pub mod patterns;
 pub mod plans;
 pub mod service;
 
@@ -88,6 +89,7 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(handlers::get_person))
         .routes(routes!(plans::get_plan))
         .routes(routes!(service::get_leads))
+        .routes(routes!(patterns::get_patterns))
         .routes(routes!(service::get_support_load))
         .layer(axum::middleware::from_fn(etag));
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
