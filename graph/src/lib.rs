@@ -18,6 +18,7 @@ pub mod influence;
 pub mod model;
 pub mod next;
 pub mod paths;
+pub mod patterns;
 pub mod plan;
 pub mod report;
 pub mod score;

@@ -4,6 +4,7 @@ pub mod deals;
 pub mod ingest;
 pub mod leads;
 pub mod migrate;
+pub mod patterns;
 pub mod people;
 pub mod plan;
 pub mod privacy;
@@ -154,6 +155,8 @@ pub enum Command {
     People(people::PeopleCommand),
     /// Leads from service: accounts and stakeholders whose service cases are rising.
     Leads(leads::LeadsArgs),
+    /// An account's buying patterns from its past deals, and open deals departing from them.
+    Patterns(patterns::PatternsArgs),
     /// Sales support (MCI): presales and experts on deals, and their load per month.
     #[command(subcommand)]
     Support(support::SupportCommand),
@@ -347,6 +350,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(cmd) => token(store.as_ref(), cmd).await,
         Command::People(cmd) => people::run(store.as_ref(), cmd).await,
         Command::Leads(args) => leads::run(store.as_ref(), args).await,
+        Command::Patterns(args) => {
+            let deals = config.deals.clone();
+            patterns::run(
+                &crate::engine::Engine::new(store, config.scoring),
+                &deals,
+                args,
+            )
+            .await
+        }
         Command::Support(cmd) => support::run(store.as_ref(), cmd).await,
         Command::Forget { person, format } => {
             privacy::forget(store.as_ref(), &person, format).await

@@ -16,6 +16,7 @@ mod identity;
 mod import;
 mod ingest;
 mod pages;
+mod patterns;
 mod plan;
 mod privacy;
 mod service;

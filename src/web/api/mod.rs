@@ -10,6 +10,7 @@ pub mod deals;
 pub mod dto;
 pub mod extract;
 pub mod handlers;
+pub mod patterns;
 pub mod plans;
 pub mod privacy;
 pub mod service;
@@ -96,6 +97,7 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(deals::get_report))
         .routes(routes!(deals::get_report_csv))
         .routes(routes!(service::get_leads))
+        .routes(routes!(patterns::get_patterns))
         .routes(routes!(service::get_support_load))
         .layer(axum::middleware::from_fn(etag));
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())

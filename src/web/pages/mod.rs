@@ -10,6 +10,7 @@
 mod account;
 pub(crate) mod csrf;
 mod layout;
+mod patterns;
 mod person;
 mod service;
 
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(index))
         .route("/coach", get(coach))
         .route("/leads", get(service::leads_page))
+        .route("/accounts/{id}/patterns", get(patterns::patterns_page))
         .route("/support", get(service::support_page))
         .route("/accounts/{id}", get(account::map_page))
         .route("/accounts/{id}/map.json", get(account::map_json))
