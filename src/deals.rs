@@ -247,13 +247,13 @@ impl ReportKind {
     }
 }
 
-/// A computed report, in its structured form.
+/// A computed report, in its structured form (always a JSON object).
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum Report {
     Pipeline(Pipeline),
-    Coverage(Vec<StageCoverage>),
-    Risk(Vec<DealRisk>),
+    Coverage { stages: Vec<StageCoverage> },
+    Risk { deals: Vec<DealRisk> },
     Trends(Trends),
 }
 
@@ -261,8 +261,12 @@ impl Report {
     pub fn of(kind: ReportKind, cfg: &DealConfig, deals: &[DealRow]) -> Report {
         match kind {
             ReportKind::Pipeline => Report::Pipeline(pipeline(cfg, deals)),
-            ReportKind::Coverage => Report::Coverage(coverage_by_stage(cfg, deals)),
-            ReportKind::Risk => Report::Risk(risks(cfg, deals)),
+            ReportKind::Coverage => Report::Coverage {
+                stages: coverage_by_stage(cfg, deals),
+            },
+            ReportKind::Risk => Report::Risk {
+                deals: risks(cfg, deals),
+            },
             ReportKind::Trends => Report::Trends(trends(deals)),
         }
     }
@@ -270,8 +274,8 @@ impl Report {
     pub fn table(&self) -> Table {
         match self {
             Report::Pipeline(p) => p.to_table(),
-            Report::Coverage(c) => coverage_table(c),
-            Report::Risk(r) => risk_table(r),
+            Report::Coverage { stages } => coverage_table(stages),
+            Report::Risk { deals } => risk_table(deals),
             Report::Trends(t) => t.to_table(),
         }
     }

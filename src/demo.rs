@@ -12,8 +12,8 @@ use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use renmai_graph::{
     Assessment, Attitude, BuyingRole, ClosenessLevel, Email, ExternalId, Influence, InfluenceKind,
     Interaction, InteractionId, InteractionKind, Level, Opportunity, OpportunityContact,
-    OpportunityId, OpportunityStatus, OrgId, Organization, Person, PersonId, Strength, TeamMember,
-    TeamRole, Timestamp,
+    OpportunityId, OpportunityStatus, OrgId, Organization, Person, PersonId, StageChange, Strength,
+    TeamMember, TeamRole, Timestamp,
 };
 
 use crate::bundle::Bundle;
@@ -1035,7 +1035,7 @@ impl Builder {
             status,
             close_date: Some(self.today + Duration::days(deal.close_in)),
             owner: Some(self.ours[deal.owner].clone()),
-            competitors: vec![],
+            competitors: demo_competitors(deal.id),
         });
         for c in deal.contacts {
             let at = self.date_ago(c.5);
@@ -1047,6 +1047,71 @@ impl Builder {
                 solution_acceptance: acceptance(c.3),
                 price_acceptance: acceptance(c.4),
                 at: Some(at),
+            });
+        }
+        self.deal_story(&id, a, &deal);
+    }
+
+    /// The deal's stage history and, for closed deals, earlier versions of
+    /// its decision chain: won deals warmed up over the cycle, lost deals
+    /// cooled down, so the chain as of an earlier date or stage differs.
+    fn deal_story(&mut self, id: &OpportunityId, a: &Acct, deal: &Deal<'_>) {
+        let cfg = renmai_graph::DealConfig::default();
+        let (stage, status) = deal.stage;
+        // Open deals went through every stage up to theirs; won deals through
+        // commit; lost deals stopped at a stage picked from their id.
+        let last_open = match status {
+            OpportunityStatus::Open => cfg.stage_index(stage).unwrap_or(0),
+            OpportunityStatus::Won => 5,
+            OpportunityStatus::Lost => 2 + deal.id.len() % 3,
+        };
+        let first_assessed = deal.contacts.iter().map(|c| c.5).max().unwrap_or(30);
+        let start = first_assessed + 45;
+        let end = if status == OpportunityStatus::Open {
+            5
+        } else {
+            -deal.close_in
+        }
+        .min(start - 1);
+        let mut stages: Vec<&str> = cfg.stages[..=last_open]
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
+        // At least three days apart: demo dates snap to weekdays.
+        let step = ((start - end) / stages.len() as i64).max(3);
+        if status != OpportunityStatus::Open {
+            stages.push(stage);
+        }
+        for (i, s) in stages.iter().enumerate() {
+            let days_ago = if status != OpportunityStatus::Open && i == stages.len() - 1 {
+                end
+            } else {
+                start - step * i as i64
+            };
+            self.bundle.opportunity_stages.push(StageChange {
+                opportunity: id.clone(),
+                stage: (*s).to_owned(),
+                at: self.date_ago(days_ago.max(1)),
+            });
+        }
+        if status == OpportunityStatus::Open {
+            return;
+        }
+        let shift: i16 = if status == OpportunityStatus::Won {
+            -1
+        } else {
+            1
+        };
+        for c in deal.contacts {
+            let earlier = |v: u8| acceptance((i16::from(v) + shift).clamp(0, 4) as u8);
+            self.bundle.opportunity_contacts.push(OpportunityContact {
+                opportunity: id.clone(),
+                person: a.id(c.0),
+                role: c.1,
+                attitude: c.2,
+                solution_acceptance: earlier(c.3),
+                price_acceptance: earlier(c.4),
+                at: Some(self.date_ago(c.5 + 40)),
             });
         }
     }
@@ -1585,6 +1650,74 @@ impl Builder {
                         3,
                         2,
                         250,
+                    ),
+                ],
+            },
+        );
+        // Two more past deals, so the pattern pages have wins and losses
+        // to compare: a multi-threaded win and a single-threaded loss.
+        self.opportunity(
+            a,
+            Deal {
+                id: "opp-mb-4",
+                name: "Core ledger reconciliation",
+                amount: 520_000.0,
+                stage: ("closed_won", OpportunityStatus::Won),
+                close_in: -600,
+                owner: AE1,
+                contacts: &[
+                    (
+                        cfo,
+                        Some(BuyingRole::EconomicBuyer),
+                        Some(Attitude::Supporter),
+                        3,
+                        3,
+                        620,
+                    ),
+                    (
+                        cio,
+                        Some(BuyingRole::TechnicalBuyer),
+                        Some(Attitude::Champion),
+                        4,
+                        3,
+                        610,
+                    ),
+                    (
+                        coach,
+                        Some(BuyingRole::Coach),
+                        Some(Attitude::Champion),
+                        4,
+                        4,
+                        640,
+                    ),
+                ],
+            },
+        );
+        self.opportunity(
+            a,
+            Deal {
+                id: "opp-mb-5",
+                name: "Fraud scoring engine",
+                amount: 410_000.0,
+                stage: ("closed_lost", OpportunityStatus::Lost),
+                close_in: -330,
+                owner: AE1,
+                contacts: &[
+                    (
+                        risk,
+                        Some(BuyingRole::EconomicBuyer),
+                        Some(Attitude::Skeptic),
+                        1,
+                        1,
+                        340,
+                    ),
+                    (
+                        cpo,
+                        Some(BuyingRole::Procurement),
+                        Some(Attitude::Neutral),
+                        2,
+                        1,
+                        345,
                     ),
                 ],
             },
@@ -2193,6 +2326,22 @@ struct Deal<'a> {
     close_in: i64,
     owner: usize,
     contacts: &'a [DealContact],
+}
+
+/// Competitors of a demo deal, picked from its id so the demo stays the same.
+fn demo_competitors(deal: &str) -> Vec<String> {
+    const RIVALS: [&str; 4] = [
+        "Globex",
+        "Initech",
+        "Umbrella Analytics",
+        "Vandelay Systems",
+    ];
+    let n = deal.bytes().map(usize::from).sum::<usize>();
+    let mut out = vec![RIVALS[n % 4].to_owned()];
+    if n % 3 == 0 {
+        out.push(RIVALS[(n + 1) % 4].to_owned());
+    }
+    out
 }
 
 /// (person index, role, attitude, solution acceptance, price acceptance,

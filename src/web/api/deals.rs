@@ -137,7 +137,8 @@ pub struct ReportOut {
     pub kind: String,
     pub as_of: String,
     /// The report with its evidence: the deals under each bucket, the
-    /// uncovered roles of each deal, the reasons for each risk.
+    /// uncovered roles of each deal (`stages`), the reasons for each risk
+    /// (`deals`).
     #[schema(value_type = Object)]
     pub report: serde_json::Value,
     pub table: TableOut,
