@@ -32,6 +32,10 @@ pub enum StoreError {
     NotFound(String),
     #[error("store failure: {0}")]
     Backend(String),
+    /// The database server did not answer in time (slow, hung or gone):
+    /// the request failed fast instead of waiting; trying later may work.
+    #[error("the database server {server} is unavailable: {reason}")]
+    Unavailable { server: String, reason: String },
 }
 
 impl From<rusqlite::Error> for StoreError {

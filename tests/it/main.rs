@@ -11,6 +11,8 @@ mod helpers;
 mod identity;
 mod import;
 mod ingest;
+#[cfg(feature = "neo4j")]
+mod neo4j;
 mod pages;
 mod plan;
 mod store;
