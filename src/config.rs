@@ -79,6 +79,12 @@ pub struct Neo4jConfig {
     pub user: Option<String>,
     pub password: Option<String>,
     pub db: Option<String>,
+    /// Milliseconds one read or small write may take before it fails with a
+    /// 503 (default 10,000); imports get this plus 10 ms per record.
+    pub timeout_ms: Option<u64>,
+    /// Milliseconds each step of opening the store may take (default 30,000:
+    /// a restarted server first recovers its database).
+    pub connect_timeout_ms: Option<u64>,
 }
 
 impl Neo4jConfig {
@@ -89,6 +95,8 @@ impl Neo4jConfig {
             user: over.user.or(self.user),
             password: over.password.or(self.password),
             db: over.db.or(self.db),
+            timeout_ms: over.timeout_ms.or(self.timeout_ms),
+            connect_timeout_ms: over.connect_timeout_ms.or(self.connect_timeout_ms),
         }
     }
 }

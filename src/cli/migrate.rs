@@ -37,7 +37,10 @@ pub struct MigrateArgs {
 pub async fn open_neo4j(cfg: &Neo4jConfig, uri: Option<&str>) -> anyhow::Result<Arc<dyn Store>> {
     #[cfg(feature = "neo4j")]
     {
-        use crate::store::neo4j::{Neo4jSettings, Neo4jStore};
+        use crate::store::neo4j::{
+            DEFAULT_CONNECT_TIMEOUT, DEFAULT_QUERY_TIMEOUT, Neo4jSettings, Neo4jStore,
+        };
+        use std::time::Duration;
         let Some(uri) = uri.map(str::to_owned).or_else(|| cfg.uri.clone()) else {
             bail!(
                 "the neo4j store needs a server: give --neo4j-uri (or RENMAI_NEO4J_URI), e.g. bolt://127.0.0.1:7687"
@@ -48,6 +51,12 @@ pub async fn open_neo4j(cfg: &Neo4jConfig, uri: Option<&str>) -> anyhow::Result<
             user: cfg.user.clone().unwrap_or_else(|| "neo4j".into()),
             password: cfg.password.clone().unwrap_or_default(),
             database: cfg.db.clone(),
+            connect_timeout: cfg
+                .connect_timeout_ms
+                .map_or(DEFAULT_CONNECT_TIMEOUT, Duration::from_millis),
+            query_timeout: cfg
+                .timeout_ms
+                .map_or(DEFAULT_QUERY_TIMEOUT, Duration::from_millis),
         };
         Ok(Arc::new(Neo4jStore::connect(&settings).await?))
     }

@@ -73,6 +73,13 @@ pub struct GlobalArgs {
     /// Neo4j database [default: the server's default database].
     #[arg(long, env = "RENMAI_NEO4J_DB", global = true)]
     pub neo4j_db: Option<String>,
+    /// Milliseconds a Neo4j read or small write may take before the request
+    /// fails with "unavailable" (503) [default: 10000].
+    #[arg(long, env = "RENMAI_NEO4J_TIMEOUT_MS", global = true)]
+    pub neo4j_timeout_ms: Option<u64>,
+    /// Milliseconds each step of connecting to Neo4j may take [default: 30000].
+    #[arg(long, env = "RENMAI_NEO4J_CONNECT_TIMEOUT_MS", global = true)]
+    pub neo4j_connect_timeout_ms: Option<u64>,
 }
 
 impl GlobalArgs {
@@ -83,6 +90,8 @@ impl GlobalArgs {
             user: self.neo4j_user.clone(),
             password: self.neo4j_password.clone(),
             db: self.neo4j_db.clone(),
+            timeout_ms: self.neo4j_timeout_ms,
+            connect_timeout_ms: self.neo4j_connect_timeout_ms,
         }
     }
 }

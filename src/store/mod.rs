@@ -37,6 +37,10 @@ pub enum StoreError {
     /// The current viewer may not do this (see `crate::access`).
     #[error("{0}")]
     Denied(String),
+    /// The database server did not answer in time (slow, hung or gone):
+    /// the request failed fast instead of waiting; trying later may work.
+    #[error("the database server {server} is unavailable: {reason}")]
+    Unavailable { server: String, reason: String },
 }
 
 impl From<rusqlite::Error> for StoreError {

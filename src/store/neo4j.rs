@@ -51,12 +51,13 @@ use renmai_graph::*;
 use serde::Deserialize;
 
 use super::{
-    AccountSummary, Counts, ImportSummary, PersonLookup, PersonRecord, PlanItem, PlanState,
-    Progress, Stats, Store, StoreError, StoredResponse,
+    AccountSummary, Counts, ImportSummary, MergeReport, PersonLookup, PersonRecord, PlanItem,
+    PlanState, Progress, ReviewItem, Stats, Store, StoreError, StoredResponse,
 };
 use crate::auth::{ApiToken, TokenScope};
 use crate::bundle::Bundle;
 use crate::import::ImportError;
+use crate::ingest::resolve::MergeCandidate;
 use crate::validate::{self, ExistingOrg, ExistingPerson, ExistingRefs, SourceMap};
 use renmai_graph::plan::AccountPlan;
 
@@ -69,6 +70,50 @@ macro_rules! row {
     }};
 }
 
+/// Runs `$body` (which gets `&mut $txn` and returns `Result<T, Attempt>`)
+/// in one explicit transaction, committed only when it succeeds and rerun
+/// whole on transient failures, within the store's query timeout.
+macro_rules! in_txn {
+    ($store:expr, $what:expr, |$txn:ident| $body:expr) => {{
+        let store = $store;
+        store
+            .bounded($what, async {
+                let mut attempt = 0;
+                loop {
+                    let result = async {
+                        let mut $txn = store.graph.start_txn().await?;
+                        match $body.await {
+                            Ok(out) => {
+                                $txn.commit().await?;
+                                Ok(out)
+                            }
+                            Err(e) => {
+                                let _ = $txn.rollback().await;
+                                Err(e)
+                            }
+                        }
+                    }
+                    .await;
+                    match result {
+                        Ok(out) => break Ok(out),
+                        Err(Attempt::Driver(e)) if attempt < MAX_ATTEMPTS && retryable(&e) => {
+                            attempt += 1;
+                            tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt)))
+                                .await;
+                        }
+                        Err(Attempt::Driver(e)) => break Err(backend(e)),
+                        Err(Attempt::Other(e)) => break Err(e),
+                        Err(Attempt::Rejected(e)) => break Err(StoreError::Rejected(e)),
+                    }
+                }
+            })
+            .await
+    }};
+}
+
+mod block;
+mod identity;
+
 /// Rows per `UNWIND $rows` statement: big enough to amortize the round trip,
 /// small enough that one statement's parameters stay a few hundred KB.
 pub const BATCH: usize = 2_000;
@@ -77,8 +122,19 @@ pub const BATCH: usize = 2_000;
 pub const MAX_ATTEMPTS: u32 = 5;
 /// Connections in the pool of one app server.
 const MAX_CONNECTIONS: usize = 16;
-/// Longest wait for the server to connect or to answer one message.
-const RESPONSE_TIMEOUT: Duration = Duration::from_secs(300);
+/// The driver's own limit on one message's answer: above every bound of
+/// ours (a big import's commit can take minutes); ours are tighter.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(900);
+/// Default of [`Neo4jSettings::connect_timeout`].
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default of [`Neo4jSettings::query_timeout`].
+pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Extra time an import may take per record, on top of the query timeout:
+/// generous for bulk imports on a loaded server (30,000 records took over
+/// 40 s right after a restart at load 14; the medium bundle's 1.1M records
+/// about 15 minutes), while an API write of 1,000 records still fails
+/// within 20 s when the server hangs.
+const IMPORT_TIME_PER_RECORD: Duration = Duration::from_millis(10);
 /// Rows fetched per round trip when reading.
 const FETCH_SIZE: usize = 5_000;
 /// Layout of the stored data that this renmai writes: 1 was the first
@@ -97,11 +153,85 @@ pub struct Neo4jSettings {
     pub password: String,
     /// The database (Neo4j 4+ multi-database); `None` for the server's default.
     pub database: Option<String>,
+    /// How long opening the store (connecting, logging in, checking the
+    /// schema) may take per step before it fails.
+    pub connect_timeout: Duration,
+    /// How long one read or small write may take, and the base allowance
+    /// of an import, before it fails with [`StoreError::Unavailable`]: a
+    /// slow or hung server makes requests fail fast instead of hanging.
+    pub query_timeout: Duration,
+}
+
+impl Default for Neo4jSettings {
+    fn default() -> Self {
+        Neo4jSettings {
+            uri: "bolt://127.0.0.1:7687".into(),
+            user: "neo4j".into(),
+            password: String::new(),
+            database: None,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            query_timeout: DEFAULT_QUERY_TIMEOUT,
+        }
+    }
 }
 
 pub struct Neo4jStore {
     graph: Graph,
     location: String,
+    query_timeout: Duration,
+    /// Account slices served from their packed block (see [`block`]).
+    packed_reads: std::sync::atomic::AtomicU64,
+}
+
+/// A URI without user and password, for messages and logs.
+fn without_credentials(uri: &str) -> String {
+    let Some((scheme, rest)) = uri.split_once("://") else {
+        return uri.to_owned();
+    };
+    let end = rest.find('/').unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => uri.to_owned(),
+    }
+}
+
+/// Runs `work` for at most `limit`; a server that does not answer by then
+/// gives [`StoreError::Unavailable`] naming the server and what waited.
+async fn bounded<T>(
+    location: &str,
+    what: &str,
+    limit: Duration,
+    work: impl std::future::Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    match tokio::time::timeout(limit, work).await {
+        Ok(r) => r.map_err(|e| naming(e, location)),
+        Err(_) => Err(StoreError::Unavailable {
+            server: location.to_owned(),
+            reason: format!("no answer within {} while {what}", humane(limit)),
+        }),
+    }
+}
+
+/// `e` with the server filled in where it is unnamed.
+fn naming(e: StoreError, location: &str) -> StoreError {
+    match e {
+        StoreError::Unavailable { server, reason } if server.is_empty() => {
+            StoreError::Unavailable {
+                server: location.to_owned(),
+                reason,
+            }
+        }
+        e => e,
+    }
+}
+
+/// "10 s", "1.5 s", "250 ms".
+fn humane(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{} s", (d.as_secs_f64() * 10.0).round() / 10.0)
+    }
 }
 
 fn backend(e: neo4rs::Error) -> StoreError {
@@ -109,9 +239,13 @@ fn backend(e: neo4rs::Error) -> StoreError {
         neo4rs::Error::IOError { .. }
         | neo4rs::Error::ConnectionError
         | neo4rs::Error::ConnectionTimedOut
-        | neo4rs::Error::IncompleteBoltExchange => StoreError::Backend(format!(
-            "lost the connection to the Neo4j server ({e}); nothing of an unfinished import was committed"
-        )),
+        | neo4rs::Error::IncompleteBoltExchange => StoreError::Unavailable {
+            // Filled in by `bounded` and `import`, which know the server.
+            server: String::new(),
+            reason: format!(
+                "lost the connection to the Neo4j server ({e}); nothing of an unfinished import was committed"
+            ),
+        },
         _ => StoreError::Backend(format!("Neo4j: {e}")),
     }
 }
@@ -167,6 +301,10 @@ const LABELS: &[&str] = &[
     "PersonExternalId",
     "ApiToken",
     "IdempotencyKey",
+    "AccountBlock",
+    "AccountStamp",
+    "IdentityReview",
+    "PersonMerge",
     "RenmaiSchema",
 ];
 
@@ -209,6 +347,14 @@ const SCHEMA: &[&str] = &[
     "CREATE CONSTRAINT renmai_token_name IF NOT EXISTS FOR (n:ApiToken) REQUIRE n.name IS UNIQUE",
     "CREATE CONSTRAINT renmai_token_hash IF NOT EXISTS FOR (n:ApiToken) REQUIRE n.hash IS UNIQUE",
     "CREATE CONSTRAINT renmai_idempotency_key IF NOT EXISTS FOR (n:IdempotencyKey) REQUIRE n.key IS UNIQUE",
+    // Packed account blocks and the stamps that say whether they are current.
+    "CREATE CONSTRAINT renmai_block_key IF NOT EXISTS FOR (n:AccountBlock) REQUIRE n.key IS UNIQUE",
+    "CREATE INDEX renmai_block_account IF NOT EXISTS FOR (n:AccountBlock) ON (n.account_id)",
+    "CREATE CONSTRAINT renmai_stamp_account IF NOT EXISTS FOR (n:AccountStamp) REQUIRE n.account_id IS UNIQUE",
+    // Identity review and merges (undo records).
+    "CREATE CONSTRAINT renmai_review_key IF NOT EXISTS FOR (n:IdentityReview) REQUIRE n.key IS UNIQUE",
+    "CREATE CONSTRAINT renmai_merge_key IF NOT EXISTS FOR (n:PersonMerge) REQUIRE n.key IS UNIQUE",
+    "CREATE INDEX renmai_merge_survivor IF NOT EXISTS FOR (n:PersonMerge) ON (n.survivor_id)",
     "CREATE CONSTRAINT renmai_schema_id IF NOT EXISTS FOR (n:RenmaiSchema) REQUIRE n.id IS UNIQUE",
 ];
 
@@ -216,9 +362,10 @@ impl Neo4jStore {
     /// Connects (one pooled `Graph` shared by every request) and makes sure
     /// the constraints and indexes exist.
     pub async fn connect(s: &Neo4jSettings) -> Result<Neo4jStore, StoreError> {
+        let uri = without_credentials(&s.uri);
         let location = match &s.database {
-            Some(db) => format!("{} (database {db})", s.uri),
-            None => s.uri.clone(),
+            Some(db) => format!("{uri} (database {db})"),
+            None => uri,
         };
         let at = location.clone();
         let open_err = move |reason: String| StoreError::Open {
@@ -239,13 +386,20 @@ impl Neo4jStore {
         }
         let config = config.build().map_err(|e| open_err(e.to_string()))?;
         let graph = Graph::connect(config).map_err(|e| open_err(e.to_string()))?;
-        let store = Neo4jStore { graph, location };
+        let store = Neo4jStore {
+            graph,
+            location,
+            query_timeout: s.query_timeout,
+            packed_reads: Default::default(),
+        };
         for stmt in SCHEMA {
-            store
-                .graph
-                .run(query(stmt))
+            let run = async { Ok(store.graph.run(query(stmt)).await?) };
+            bounded(&store.location, "connecting", s.connect_timeout, run)
                 .await
-                .map_err(|e| open_err(format!("{e} (while creating the schema: {stmt})")))?;
+                .map_err(|e| match e {
+                    StoreError::Unavailable { reason, .. } => open_err(reason),
+                    e => open_err(format!("{e} (while creating the schema: {stmt})")),
+                })?;
         }
         store
             .upgrade()
@@ -372,12 +526,24 @@ impl Neo4jStore {
 
     /// Runs a read query and decodes every row.
     async fn rows<T: for<'de> Deserialize<'de>>(&self, q: Query) -> Result<Vec<T>, StoreError> {
-        let mut stream = self.graph.execute(q).await?;
-        let mut out = Vec::new();
-        while let Some(row) = stream.next().await? {
-            out.push(row.to::<T>().map_err(decode)?);
-        }
-        Ok(out)
+        self.bounded("reading", async {
+            let mut stream = self.graph.execute(q).await?;
+            let mut out = Vec::new();
+            while let Some(row) = stream.next().await? {
+                out.push(row.to::<T>().map_err(decode)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// [`bounded`] by the query timeout of this store.
+    async fn bounded<T>(
+        &self,
+        what: &str,
+        work: impl std::future::Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        bounded(&self.location, what, self.query_timeout, work).await
     }
 
     async fn count_q(&self, q: Query) -> Result<u64, StoreError> {
@@ -388,6 +554,10 @@ impl Neo4jStore {
     /// One small write in its own explicit transaction, retried on
     /// transient errors (a MERGE is safe to repeat).
     async fn write_one(&self, q: Query) -> Result<(), StoreError> {
+        self.bounded("writing", self.write_one_unbounded(q)).await
+    }
+
+    async fn write_one_unbounded(&self, q: Query) -> Result<(), StoreError> {
         let mut attempt = 0;
         loop {
             let result = async {
@@ -410,6 +580,10 @@ impl Neo4jStore {
     /// Like [`Self::write_one`] for a statement that returns a count `n`
     /// (of what it changed); the count of the attempt that committed.
     async fn write_count(&self, q: Query) -> Result<u64, StoreError> {
+        self.bounded("writing", self.write_count_unbounded(q)).await
+    }
+
+    async fn write_count_unbounded(&self, q: Query) -> Result<u64, StoreError> {
         let mut attempt = 0;
         loop {
             let result = async {
@@ -726,37 +900,9 @@ async fn write_bundle(
         txn,
         "Person",
         "id",
-        &[
-            "org_id",
-            "name",
-            "name_key",
-            "title",
-            "department",
-            "level",
-            "reports_to",
-            "role",
-            "attitude",
-            "emails",
-            "external_ids",
-        ],
+        PERSON_FIELDS,
         &b.people,
-        |p| {
-            let (emails, exts) = person_keys(p);
-            Ok(row! {
-                "id" => s(p.id.as_str()),
-                "org_id" => s(p.org.as_str()),
-                "name" => s(&p.name),
-                "name_key" => s(&name_key(&p.name)),
-                "title" => opt_s(p.title.as_deref()),
-                "department" => opt_s(p.department.as_deref()),
-                "level" => int(i64::from(p.level.get())),
-                "reports_to" => opt_s(p.reports_to.as_ref().map(|m| m.as_str())),
-                "role" => opt_s(p.role.map(|r| r.as_str())),
-                "attitude" => opt_s(p.attitude.map(|a| a.as_str())),
-                "emails" => list(emails),
-                "external_ids" => list(exts),
-            })
-        },
+        |p| Ok(person_row(p)),
         &mut sum.people,
         progress,
     )
@@ -767,38 +913,50 @@ async fn write_bundle(
         txn,
         "TeamMember",
         "key",
-        &["org_id", "person_id", "role"],
+        TEAM_FIELDS,
         &b.account_team,
-        |t| {
-            Ok(row! {
-                "key" => s(&key(&[t.org.as_str(), t.person.as_str()])),
-                "org_id" => s(t.org.as_str()),
-                "person_id" => s(t.person.as_str()),
-                "role" => s(t.role.as_str()),
-            })
-        },
+        |t| Ok(team_row(t)),
         &mut sum.account_team,
         progress,
     )
     .await?;
 
-    write_interactions(txn, b, known, &mut sum.interactions, progress).await?;
+    // What the write changes, for the packed blocks: a bundle of
+    // interactions and assessments only stamps the accounts it touches
+    // (before and after), anything else stamps every account.
+    let narrow = b.organizations.is_empty()
+        && b.people.is_empty()
+        && b.account_team.is_empty()
+        && b.influences.is_empty()
+        && b.opportunities.is_empty()
+        && b.opportunity_contacts.is_empty();
+    let mut touched: HashSet<String> = HashSet::new();
+    let mut everything = !narrow;
+    if narrow {
+        touched.extend(stored_accounts_of(txn, &b.interactions).await?);
+        for a in &b.assessments {
+            for p in [&a.from, &a.to] {
+                match known.people.get(p) {
+                    Some(e) => {
+                        touched.insert(e.org.as_str().to_owned());
+                    }
+                    None => everything = true,
+                }
+            }
+        }
+    }
+    write_interactions(txn, b, known, &mut sum.interactions, &mut touched, progress).await?;
+    if !b.is_empty() {
+        block::touch(txn, &touched, everything).await?;
+    }
 
     upsert(
         txn,
         "Influence",
         "key",
-        &["from_id", "to_id", "kind", "strength"],
+        INFLUENCE_FIELDS,
         &b.influences,
-        |x| {
-            Ok(row! {
-                "key" => s(&key(&[x.from.as_str(), x.to.as_str()])),
-                "from_id" => s(x.from.as_str()),
-                "to_id" => s(x.to.as_str()),
-                "kind" => s(x.kind.as_str()),
-                "strength" => BoltType::from(x.strength.get()),
-            })
-        },
+        |x| Ok(influence_row(x)),
         &mut sum.influences,
         progress,
     )
@@ -808,19 +966,9 @@ async fn write_bundle(
         txn,
         "Assessment",
         "key",
-        &["from_id", "to_id", "at", "level", "by_id"],
+        ASSESSMENT_FIELDS,
         &b.assessments,
-        |a| {
-            let at = a.at.epoch_seconds().to_string();
-            Ok(row! {
-                "key" => s(&key(&[a.from.as_str(), a.to.as_str(), &at])),
-                "from_id" => s(a.from.as_str()),
-                "to_id" => s(a.to.as_str()),
-                "at" => int(a.at.epoch_seconds()),
-                "level" => int(i64::from(a.level.get())),
-                "by_id" => opt_s(a.by.as_ref().map(|p| p.as_str())),
-            })
-        },
+        |a| Ok(assessment_row(a)),
         &mut sum.assessments,
         progress,
     )
@@ -863,33 +1011,9 @@ async fn write_bundle(
         txn,
         "OpportunityContact",
         "key",
-        &[
-            "opportunity_id",
-            "person_id",
-            "role",
-            "attitude",
-            "solution_acceptance",
-            "price_acceptance",
-            "at",
-        ],
+        CONTACT_FIELDS,
         &b.opportunity_contacts,
-        |c| {
-            let opt_i = |v: Option<i64>| v.map_or(BoltType::Null(neo4rs::BoltNull), int);
-            Ok(row! {
-                "key" => s(&key(&[
-                    c.opportunity.as_str(),
-                    c.person.as_str(),
-                    &c.at.map_or(0, |t| t.epoch_seconds()).to_string(),
-                ])),
-                "opportunity_id" => s(c.opportunity.as_str()),
-                "person_id" => s(c.person.as_str()),
-                "role" => opt_s(c.role.map(|r| r.as_str())),
-                "attitude" => opt_s(c.attitude.map(|a| a.as_str())),
-                "solution_acceptance" => opt_i(c.solution_acceptance.map(|a| i64::from(a.get()))),
-                "price_acceptance" => opt_i(c.price_acceptance.map(|a| i64::from(a.get()))),
-                "at" => opt_i(c.at.map(|t| t.epoch_seconds())),
-            })
-        },
+        |c| Ok(contact_row(c)),
         &mut sum.opportunity_contacts,
         progress,
     )
@@ -915,6 +1039,114 @@ async fn write_bundle(
     .await?;
     Ok(sum)
 }
+
+/// The stored properties of a person (and their key).
+fn person_row(p: &Person) -> Row {
+    let (emails, exts) = person_keys(p);
+    row! {
+        "id" => s(p.id.as_str()),
+        "org_id" => s(p.org.as_str()),
+        "name" => s(&p.name),
+        "name_key" => s(&name_key(&p.name)),
+        "title" => opt_s(p.title.as_deref()),
+        "department" => opt_s(p.department.as_deref()),
+        "level" => int(i64::from(p.level.get())),
+        "reports_to" => opt_s(p.reports_to.as_ref().map(|m| m.as_str())),
+        "role" => opt_s(p.role.map(|r| r.as_str())),
+        "attitude" => opt_s(p.attitude.map(|a| a.as_str())),
+        "emails" => list(emails),
+        "external_ids" => list(exts),
+    }
+}
+const PERSON_FIELDS: &[&str] = &[
+    "org_id",
+    "name",
+    "name_key",
+    "title",
+    "department",
+    "level",
+    "reports_to",
+    "role",
+    "attitude",
+    "emails",
+    "external_ids",
+];
+
+fn team_key(t: &TeamMember) -> String {
+    key(&[t.org.as_str(), t.person.as_str()])
+}
+fn team_row(t: &TeamMember) -> Row {
+    row! {
+        "key" => s(&team_key(t)),
+        "org_id" => s(t.org.as_str()),
+        "person_id" => s(t.person.as_str()),
+        "role" => s(t.role.as_str()),
+    }
+}
+const TEAM_FIELDS: &[&str] = &["org_id", "person_id", "role"];
+
+fn influence_key(x: &Influence) -> String {
+    key(&[x.from.as_str(), x.to.as_str()])
+}
+fn influence_row(x: &Influence) -> Row {
+    row! {
+        "key" => s(&influence_key(x)),
+        "from_id" => s(x.from.as_str()),
+        "to_id" => s(x.to.as_str()),
+        "kind" => s(x.kind.as_str()),
+        "strength" => BoltType::from(x.strength.get()),
+    }
+}
+const INFLUENCE_FIELDS: &[&str] = &["from_id", "to_id", "kind", "strength"];
+
+fn assessment_key(a: &Assessment) -> String {
+    key(&[
+        a.from.as_str(),
+        a.to.as_str(),
+        &a.at.epoch_seconds().to_string(),
+    ])
+}
+fn assessment_row(a: &Assessment) -> Row {
+    row! {
+        "key" => s(&assessment_key(a)),
+        "from_id" => s(a.from.as_str()),
+        "to_id" => s(a.to.as_str()),
+        "at" => int(a.at.epoch_seconds()),
+        "level" => int(i64::from(a.level.get())),
+        "by_id" => opt_s(a.by.as_ref().map(|p| p.as_str())),
+    }
+}
+const ASSESSMENT_FIELDS: &[&str] = &["from_id", "to_id", "at", "level", "by_id"];
+
+fn contact_key(c: &OpportunityContact) -> String {
+    key(&[
+        c.opportunity.as_str(),
+        c.person.as_str(),
+        &c.at.map_or(0, |t| t.epoch_seconds()).to_string(),
+    ])
+}
+fn contact_row(c: &OpportunityContact) -> Row {
+    let opt_i = |v: Option<i64>| v.map_or(BoltType::Null(neo4rs::BoltNull), int);
+    row! {
+        "key" => s(&contact_key(c)),
+        "opportunity_id" => s(c.opportunity.as_str()),
+        "person_id" => s(c.person.as_str()),
+        "role" => opt_s(c.role.map(|r| r.as_str())),
+        "attitude" => opt_s(c.attitude.map(|a| a.as_str())),
+        "solution_acceptance" => opt_i(c.solution_acceptance.map(|a| i64::from(a.get()))),
+        "price_acceptance" => opt_i(c.price_acceptance.map(|a| i64::from(a.get()))),
+        "at" => opt_i(c.at.map(|t| t.epoch_seconds())),
+    }
+}
+const CONTACT_FIELDS: &[&str] = &[
+    "opportunity_id",
+    "person_id",
+    "role",
+    "attitude",
+    "solution_acceptance",
+    "price_acceptance",
+    "at",
+];
 
 /// A person's e-mail addresses and external ids (`system:id`) as stored:
 /// sorted, without duplicates.
@@ -1053,6 +1285,36 @@ async fn write_person_keys(txn: &mut Txn, b: &Bundle) -> Result<(), Attempt> {
     Ok(())
 }
 
+/// The accounts the stored versions of `interactions` (if any) touch: an
+/// edited interaction leaves them.
+async fn stored_accounts_of(
+    txn: &mut Txn,
+    interactions: &[Interaction],
+) -> Result<HashSet<String>, Attempt> {
+    #[derive(Deserialize)]
+    struct AccountRow {
+        a: Option<String>,
+    }
+    let mut out = HashSet::new();
+    for chunk in interactions.chunks(BATCH) {
+        let ids: Vec<String> = chunk.iter().map(|i| i.id.as_str().to_owned()).collect();
+        let direct: Vec<AccountRow> = txn_rows(
+            txn,
+            query("UNWIND $ids AS id MATCH (i:Interaction {id: id}) RETURN i.account_id AS a")
+                .param("ids", ids.clone()),
+        )
+        .await?;
+        let via: Vec<AccountRow> = txn_rows(
+            txn,
+            query("UNWIND $ids AS id MATCH (x:InteractionAccount {interaction_id: id}) RETURN x.account_id AS a")
+                .param("ids", ids),
+        )
+        .await?;
+        out.extend(direct.into_iter().chain(via).filter_map(|r| r.a));
+    }
+    Ok(out)
+}
+
 /// Writes interactions with their customer accounts, computed from the
 /// participants' organizations (the bundle's or the stored ones that
 /// validation already fetched).
@@ -1061,6 +1323,7 @@ async fn write_interactions(
     b: &Bundle,
     known: &ExistingRefs,
     counts: &mut Counts,
+    touched: &mut HashSet<String>,
     progress: &dyn Progress,
 ) -> Result<(), Attempt> {
     if b.interactions.is_empty() {
@@ -1104,6 +1367,7 @@ async fn write_interactions(
                     accounts.push(a);
                 }
             }
+            touched.extend(accounts.iter().map(|a| a.as_str().to_owned()));
             for a in accounts.iter().skip(1) {
                 extra.push((
                     a.as_str().to_owned(),
@@ -1479,6 +1743,81 @@ fn strings<'a>(ids: impl IntoIterator<Item = &'a PersonId>) -> Vec<String> {
 }
 
 impl Neo4jStore {
+    /// How many account slices this store served from their packed block
+    /// (for tests and benchmarks).
+    pub fn packed_reads(&self) -> u64 {
+        self.packed_reads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The current stamps of `account` and of our company ("" when unset).
+    async fn stamps(&self, account: &str) -> Result<block::Stamps, StoreError> {
+        #[derive(Deserialize)]
+        struct StampRow {
+            k: String,
+            v: Option<String>,
+        }
+        let rows: Vec<StampRow> = self
+            .rows(
+                query("UNWIND $keys AS k MATCH (s:AccountStamp {account_id: k}) RETURN s.account_id AS k, s.v AS v")
+                    .param("keys", vec![account.to_owned(), block::OURS.to_owned()]),
+            )
+            .await?;
+        let mut out = block::Stamps::default();
+        for r in rows {
+            let v = r.v.unwrap_or_default();
+            if r.k == block::OURS {
+                out.ours = v;
+            } else {
+                out.account = v;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn block_rows(&self, account: &str) -> Result<Vec<block::ChunkRow>, StoreError> {
+        self.rows(
+            query(
+                "MATCH (b:AccountBlock {account_id: $a}) \
+                 RETURN b.seq AS seq, b.n AS n, b.stamp AS stamp, b.ours AS ours, b.body AS body",
+            )
+            .param("a", account),
+        )
+        .await
+    }
+
+    /// Stores `data` as the block of `account` built under `stamps`.
+    async fn save_block(
+        &self,
+        account: &str,
+        stamps: &block::Stamps,
+        data: &AccountData,
+    ) -> Result<(), StoreError> {
+        let text = block::encode(data)?;
+        let rows = block::chunk_rows(account, stamps, &text);
+        let n = rows.len() as i64;
+        self.bounded("saving an account block", async {
+            let mut txn = self.graph.start_txn().await?;
+            txn.run(
+                query(
+                    "UNWIND $rows AS r MERGE (b:AccountBlock {key: r.key}) \
+                     SET b.account_id = r.account_id, b.seq = r.seq, b.n = r.n, \
+                         b.stamp = r.stamp, b.ours = r.ours, b.body = r.body",
+                )
+                .param("rows", rows),
+            )
+            .await?;
+            txn.run(
+                query("MATCH (b:AccountBlock {account_id: $a}) WHERE b.seq >= $n DELETE b")
+                    .param("a", account)
+                    .param("n", n),
+            )
+            .await?;
+            txn.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn load_account(&self, account: &OrgId) -> Result<Option<AccountData>, StoreError> {
         let a = account.as_str();
         let org: Vec<OrgRow> = self
@@ -1657,8 +1996,27 @@ impl Store for Neo4jStore {
         // Users live only in the embedded store: nobody here is restricted.
         crate::access::require_unrestricted()?;
         let mut attempt = 1;
+        // Per attempt: the query timeout plus a little per record, so a
+        // hung server fails an API write in seconds and a bulk import still
+        // has the minutes its commit needs.
+        let limit = self.query_timeout + IMPORT_TIME_PER_RECORD * bundle.len() as u32;
         loop {
-            match self.import_once(&bundle, &sources, progress.as_ref()).await {
+            let once = self.import_once(&bundle, &sources, progress.as_ref());
+            let result = match tokio::time::timeout(limit, once).await {
+                Ok(r) => r,
+                Err(_) => {
+                    progress.finish();
+                    return Err(StoreError::Unavailable {
+                        server: self.location.clone(),
+                        reason: format!(
+                            "no answer within {} while importing {} records; the import was not confirmed, and running it again is safe (records are keyed by id)",
+                            humane(limit),
+                            bundle.len()
+                        ),
+                    });
+                }
+            };
+            match result {
                 Ok(s) => return Ok(s),
                 Err(Attempt::Rejected(e)) => return Err(StoreError::Rejected(e)),
                 Err(Attempt::Other(e)) => return Err(e),
@@ -1675,9 +2033,15 @@ impl Store for Neo4jStore {
                 }
                 Err(Attempt::Driver(e)) => {
                     progress.finish();
-                    return Err(match backend(e) {
+                    return Err(match naming(backend(e), &self.location) {
                         StoreError::Backend(m) if attempt > 1 => {
                             StoreError::Backend(format!("{m} (after {attempt} attempts)"))
+                        }
+                        StoreError::Unavailable { server, reason } if attempt > 1 => {
+                            StoreError::Unavailable {
+                                server,
+                                reason: format!("{reason} (after {attempt} attempts)"),
+                            }
                         }
                         other => other,
                     });
@@ -1824,7 +2188,30 @@ impl Store for Neo4jStore {
     }
 
     async fn account_data(&self, account: &OrgId) -> Result<Option<AccountData>, StoreError> {
-        self.load_account(account).await
+        let a = account.as_str();
+        // Stamps first (or together): see `block` for why that is safe.
+        let (stamps, chunks) = tokio::try_join!(self.stamps(a), self.block_rows(a))?;
+        if let Some(text) = block::assemble(chunks, &stamps) {
+            match block::decode(&text) {
+                Ok(data) if data.account.id == *account => {
+                    self.packed_reads
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return Ok(Some(data));
+                }
+                Ok(_) => {
+                    tracing::warn!(%account, "an account block holds another account; rebuilding it")
+                }
+                Err(e) => tracing::warn!(%account, error = %e, "rebuilding an account block"),
+            }
+        }
+        let Some(data) = self.load_account(account).await? else {
+            return Ok(None);
+        };
+        // Best effort: a failed save only means the next read rebuilds.
+        if let Err(e) = self.save_block(a, &stamps, &data).await {
+            tracing::warn!(%account, error = %e, "could not save the account block");
+        }
+        Ok(Some(data))
     }
 
     async fn plan_state(&self, account: &OrgId) -> Result<PlanState, StoreError> {
@@ -2096,6 +2483,43 @@ impl Store for Neo4jStore {
         .param("body", response.body)
         .param("now", chrono::Utc::now().timestamp());
         self.write_one(q).await
+    }
+
+    async fn save_review(&self, candidates: Vec<MergeCandidate>) -> Result<usize, StoreError> {
+        in_txn!(self, "saving the review list", |txn| identity::save_review(
+            &mut txn,
+            &candidates
+        ))
+    }
+
+    async fn review(&self) -> Result<Vec<ReviewItem>, StoreError> {
+        identity::review_items(self.rows(query(identity::REVIEW_QUERY)).await?)
+    }
+
+    async fn dismiss_review(&self, a: &PersonId, b: &PersonId) -> Result<bool, StoreError> {
+        in_txn!(self, "deciding a review pair", |txn| identity::dismiss(
+            &mut txn, a, b
+        ))
+    }
+
+    async fn merge_people(
+        &self,
+        survivor: &PersonId,
+        merged: &PersonId,
+    ) -> Result<MergeReport, StoreError> {
+        in_txn!(self, "merging two people", |txn| identity::merge(
+            &mut txn, survivor, merged
+        ))
+    }
+
+    async fn split_people(
+        &self,
+        survivor: &PersonId,
+        merged: &PersonId,
+    ) -> Result<MergeReport, StoreError> {
+        in_txn!(self, "splitting a merge", |txn| identity::split(
+            &mut txn, survivor, merged
+        ))
     }
 
     async fn person(&self, id: &PersonId) -> Result<Option<PersonRecord>, StoreError> {

@@ -60,6 +60,7 @@ impl AppError {
             AppError::Store(StoreError::Rejected(_)) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Store(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,
             AppError::Store(StoreError::Denied(_)) => StatusCode::FORBIDDEN,
+            AppError::Store(StoreError::Unavailable { .. }) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Store(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -71,7 +72,9 @@ impl IntoResponse for AppError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        let detail = if status.is_server_error() {
+        // An unavailable database is no secret of ours and tells the client
+        // (and its operator) what to fix or wait for.
+        let detail = if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
             "renmai could not complete this request; the server log has the details".to_owned()
         } else {
             self.to_string()
@@ -93,6 +96,11 @@ impl IntoResponse for AppError {
             Json(body),
         )
             .into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

@@ -30,6 +30,7 @@ async fn main() -> anyhow::Result<()> {
         user: var("BOLT_USER").unwrap_or_else(|| "neo4j".into()),
         password: var("BOLT_PASSWORD").unwrap_or_default(),
         database: var("BOLT_DATABASE"),
+        ..Neo4jSettings::default()
     };
     let store: Arc<dyn Store> = Arc::new(Neo4jStore::connect(&settings).await?);
 

@@ -30,6 +30,7 @@ pub fn bolt_settings() -> Option<Neo4jSettings> {
         user: var("BOLT_USER").unwrap_or_else(|| "neo4j".into()),
         password: var("BOLT_PASSWORD").unwrap_or_default(),
         database: var("BOLT_DATABASE"),
+        ..Neo4jSettings::default()
     })
 }
 
@@ -398,6 +399,7 @@ impl OwnServer {
             user: self.env["BOLT_USER"].clone(),
             password: self.env["BOLT_PASSWORD"].clone(),
             database: self.env.get("BOLT_DATABASE").cloned(),
+            ..Neo4jSettings::default()
         }
     }
 

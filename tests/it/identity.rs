@@ -1,10 +1,16 @@
-//! Identity upkeep on the embedded store: the review list, merging two
-//! people into one and splitting them again.
+//! Identity upkeep: the review list, merging two people into one and
+//! splitting them again, on the embedded store and (with `BOLT_URI`) on the
+//! Neo4j store, which must behave the same.
 
 use renmai::bundle::Bundle;
 use renmai::ingest::resolve::MergeCandidate;
 use renmai::store::Store;
 use renmai_graph::PersonId;
+
+use std::sync::Arc;
+
+use renmai::store::NoProgress;
+use renmai::validate::SourceMap;
 
 use crate::helpers::{TestStore, canonical, write_small_bundle};
 
@@ -15,12 +21,11 @@ fn pid(s: &str) -> PersonId {
 /// The small bundle plus "C. Chief" (99), a duplicate of Carla Chief (10)
 /// created by an import of her mailbox: her own address, two e-mails with
 /// Ana (1), one with Carla herself, an influence line and a team of one.
-async fn store_with_duplicate() -> TestStore {
-    let t = TestStore::new();
-    let dir = t.dir.path().join("bundle");
-    write_small_bundle(&dir);
-    let (_, b, _) = renmai::import::read(&dir).unwrap();
-    t.import(b).await;
+async fn with_duplicate(store: &dyn Store) {
+    let dir = tempfile::tempdir().unwrap();
+    write_small_bundle(dir.path());
+    let (_, b, _) = renmai::import::read(dir.path()).unwrap();
+    import(store, b).await;
     let extra: Bundle = serde_json::from_value(serde_json::json!({
         "people": [{"id": "99", "org": "1", "name": "C. Chief",
                     "emails": ["carla.chief@acme-bank.example"], "title": "Chief Executive"}],
@@ -33,20 +38,53 @@ async fn store_with_duplicate() -> TestStore {
                        {"from": "13", "to": "99", "kind": "trusted_advisor", "strength": 0.7}]
     }))
     .unwrap();
-    t.import(extra).await;
-    t
+    import(store, extra).await;
+}
+
+async fn import(store: &dyn Store, b: Bundle) {
+    let src = SourceMap::synthetic("test", &b);
+    store
+        .import(b, src, Arc::new(NoProgress))
+        .await
+        .expect("import");
+}
+
+/// Runs `check` on a fresh embedded store holding the duplicate, then on
+/// the Neo4j store of `BOLT_URI` when one is set.
+macro_rules! on_both_stores {
+    ($name:literal, $check:ident) => {{
+        let t = TestStore::new();
+        with_duplicate(t.store.as_ref()).await;
+        $check(t.store.as_ref()).await;
+        #[cfg(feature = "neo4j")]
+        {
+            let _bolt = crate::conformance::BOLT.lock().await;
+            if let Some(store) = crate::conformance::bolt_store($name).await {
+                with_duplicate(store.as_ref()).await;
+                $check(store.as_ref()).await;
+            }
+        }
+    }};
 }
 
 #[tokio::test]
 async fn merge_moves_every_reference_and_split_restores_the_store() {
-    let t = store_with_duplicate().await;
-    let before = canonical(t.store.export().await.unwrap());
+    on_both_stores!("merge and split", merge_and_split);
+}
 
-    let r = t.store.merge_people(&pid("10"), &pid("99")).await.unwrap();
+async fn merge_and_split(store: &dyn Store) {
+    let before = canonical(store.export().await.unwrap());
+    // Read (and, on Neo4j, pack) the account first: the merge must make
+    // every cached or packed copy of it stale.
+    let account = renmai_graph::OrgId::parse("1").unwrap();
+    let sliced = store.account_data(&account).await.unwrap().unwrap();
+    assert!(sliced.people.iter().any(|p| p.id.as_str() == "99"));
+
+    let r = store.merge_people(&pid("10"), &pid("99")).await.unwrap();
     assert_eq!(r.emails, 1);
     assert_eq!(r.interactions, 2, "m1 and m2 now name Carla");
     assert_eq!(r.interactions_dropped, 1, "m3 was Carla with herself");
-    let after = canonical(t.store.export().await.unwrap());
+    let after = canonical(store.export().await.unwrap());
     assert!(after.people.iter().all(|p| p.id.as_str() != "99"));
     let carla = after.people.iter().find(|p| p.id.as_str() == "10").unwrap();
     assert_eq!(carla.emails[0].as_str(), "carla.chief@acme-bank.example");
@@ -76,59 +114,74 @@ async fn merge_moves_every_reference_and_split_restores_the_store() {
             .any(|i| i.from.as_str() == "10" && i.to.as_str() == "11")
     );
     // Carla's account data now carries Ana's December e-mails with her.
-    let data = t
-        .store
+    let data = store
         .account_data(&renmai_graph::OrgId::parse("1").unwrap())
         .await
         .unwrap()
         .unwrap();
     assert!(data.interactions.iter().any(|i| i.id.as_str() == "m1"));
 
-    let r = t.store.split_people(&pid("10"), &pid("99")).await.unwrap();
+    let r = store.split_people(&pid("10"), &pid("99")).await.unwrap();
     assert_eq!(r.interactions, 3);
-    let restored = canonical(t.store.export().await.unwrap());
+    let restored = canonical(store.export().await.unwrap());
     assert_eq!(restored, before, "a split undoes the merge exactly");
 
-    let again = t.store.split_people(&pid("10"), &pid("99")).await;
+    let again = store.split_people(&pid("10"), &pid("99")).await;
     assert!(again.unwrap_err().to_string().contains("split already"));
 }
 
 #[tokio::test]
 async fn review_list_keeps_undecided_pairs_once() {
-    let t = store_with_duplicate().await;
+    on_both_stores!("review list", review_list);
+}
+
+async fn review_list(store: &dyn Store) {
     let c = MergeCandidate {
         existing: pid("10"),
         new: pid("99"),
         confidence: 0.6,
         reason: "similar names at the same organization".into(),
     };
-    assert_eq!(t.store.save_review(vec![c.clone()]).await.unwrap(), 1);
+    assert_eq!(store.save_review(vec![c.clone()]).await.unwrap(), 1);
     let mirrored = MergeCandidate {
         existing: pid("99"),
         new: pid("10"),
         ..c.clone()
     };
-    assert_eq!(t.store.save_review(vec![c, mirrored]).await.unwrap(), 0);
-    let list = t.store.review().await.unwrap();
+    assert_eq!(store.save_review(vec![c, mirrored]).await.unwrap(), 0);
+    let list = store.review().await.unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].existing, pid("10"));
 
-    t.store.merge_people(&pid("10"), &pid("99")).await.unwrap();
-    assert!(
-        t.store.review().await.unwrap().is_empty(),
-        "merged: decided"
-    );
+    store.merge_people(&pid("10"), &pid("99")).await.unwrap();
+    assert!(store.review().await.unwrap().is_empty(), "merged: decided");
+
+    // "Two different people": decided, off the list, in either order.
+    let pair = MergeCandidate {
+        existing: pid("11"),
+        new: pid("12"),
+        confidence: 0.5,
+        reason: "same surname".into(),
+    };
+    assert_eq!(store.save_review(vec![pair]).await.unwrap(), 1);
+    assert_eq!(store.review().await.unwrap().len(), 1);
+    assert!(store.dismiss_review(&pid("12"), &pid("11")).await.unwrap());
+    assert!(store.review().await.unwrap().is_empty());
+    assert!(!store.dismiss_review(&pid("11"), &pid("12")).await.unwrap());
 }
 
 #[tokio::test]
 async fn merging_unknown_or_identical_people_is_refused() {
-    let t = store_with_duplicate().await;
-    let e = t.store.merge_people(&pid("10"), &pid("nobody")).await;
+    on_both_stores!("merge refusals", merge_refusals);
+}
+
+async fn merge_refusals(store: &dyn Store) {
+    let e = store.merge_people(&pid("10"), &pid("nobody")).await;
     assert!(
         e.unwrap_err()
             .to_string()
             .contains("no person with id nobody")
     );
-    let e = t.store.merge_people(&pid("10"), &pid("10")).await;
+    let e = store.merge_people(&pid("10"), &pid("10")).await;
     assert!(e.unwrap_err().to_string().contains("into itself"));
 }

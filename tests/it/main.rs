@@ -15,6 +15,8 @@ mod helpers;
 mod identity;
 mod import;
 mod ingest;
+#[cfg(feature = "neo4j")]
+mod neo4j;
 mod pages;
 mod patterns;
 mod plan;

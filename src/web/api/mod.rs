@@ -41,7 +41,9 @@ pub const MAX_BATCH: usize = 1000;
                        with our closeness, influence, buying role and the account's coverage; read \
                        accounts, stakeholders, warm paths and next approaches; log interactions and \
                        assessments. Every score carries its `as_of` and its evidence. Errors are RFC 9457 \
-                       problem details (`application/problem+json`).",
+                       problem details (`application/problem+json`). Any call may answer 503 when the \
+                       database server (Neo4j) does not answer within the configured timeout; its `detail` \
+                       names the server and what timed out, and `Retry-After` says when to try again.",
         license(name = "Apache-2.0")
     ),
     servers((url = "/api/v1")),
