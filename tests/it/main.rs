@@ -5,6 +5,7 @@ mod api;
 #[cfg(feature = "neo4j")]
 mod conformance;
 mod crash;
+mod crash_serve;
 mod engine;
 mod fuzz_corpus;
 mod helpers;
