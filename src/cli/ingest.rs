@@ -3,13 +3,14 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use renmai_graph::service::ServiceCase;
-use renmai_graph::{OrgId, PersonId, Timestamp};
+use renmai_graph::{InteractionId, OrgId, PersonId, Timestamp};
 
-use crate::ingest::resolve::{self, Directory, ResolveOptions};
+use crate::ingest::resolve::{self, Directory, ResolveOptions, derived_id};
 use crate::ingest::service_cases::ObservedServiceCase;
-use crate::ingest::{SourceFormat, run};
+use crate::ingest::{Observations, SourceFormat, StoredKeys, run};
 use crate::store::{Store, StoreError};
 use crate::validate::SourceMap;
 
@@ -17,7 +18,7 @@ use crate::validate::SourceMap;
 const LISTED_SKIPS: usize = 20;
 
 pub async fn import(
-    store: &dyn Store,
+    store: &Arc<dyn Store>,
     path: &Path,
     format: SourceFormat,
     mapping: Option<&Path>,
@@ -27,10 +28,13 @@ pub async fn import(
 ) -> anyhow::Result<()> {
     let now = Timestamp::from_epoch_seconds(chrono::Utc::now().timestamp());
     let (p, m) = (path.to_owned(), mapping.map(Path::to_owned));
-    let mut obs =
-        tokio::task::spawn_blocking(move || run::observe(&p, format, m.as_deref(), strict, now))
-            .await??;
+    let stored = Observations::with_stored(stored_keys(store.clone()));
+    let mut obs = tokio::task::spawn_blocking(move || {
+        run::observe_into(&p, format, m.as_deref(), strict, now, stored)
+    })
+    .await??;
     let files = obs.files.clone();
+    let already_read = obs.already_stored;
     let observed_cases = std::mem::take(&mut obs.service_cases);
     let dir = store.directory().await?;
     let res = resolve::resolve(obs, &dir, opts);
@@ -46,9 +50,10 @@ pub async fn import(
     bundle
         .interactions
         .retain(|_| !known.next().unwrap_or(false));
-    let already = res.summary.interactions - bundle.interactions.len();
+    let already = res.summary.interactions - bundle.interactions.len() + already_read;
     let src = SourceMap::synthetic(&label, &bundle)
         .with_provenance(crate::privacy::Provenance::cli(label.clone()));
+    let store = store.as_ref();
     let imported = store.import(bundle, src, super::progress(quiet)).await?;
     let review_new = match store.save_review(res.review.clone()).await {
         Ok(n) => n,
@@ -187,4 +192,27 @@ fn service_cases(
         });
     }
     out
+}
+
+/// Answers the readers' "is this source key's interaction stored?" from
+/// the store, a batch at a time. Readers run on a blocking thread, so the
+/// store's async lookup is awaited with the runtime's handle. A failed
+/// lookup answers "not stored": the import then writes those records
+/// again, which its upserts make harmless.
+fn stored_keys(store: Arc<dyn Store>) -> StoredKeys {
+    let handle = tokio::runtime::Handle::current();
+    StoredKeys(Box::new(move |keys| {
+        let ids: Vec<Option<InteractionId>> = keys
+            .iter()
+            .map(|k| InteractionId::parse(&derived_id("ix-", k)).ok())
+            .collect();
+        let asked: Vec<InteractionId> = ids.iter().flatten().cloned().collect();
+        let Ok(known) = handle.block_on(store.known_interactions(asked)) else {
+            return vec![false; keys.len()];
+        };
+        let mut known = known.into_iter();
+        ids.iter()
+            .map(|id| id.is_some() && known.next().unwrap_or(false))
+            .collect()
+    }))
 }

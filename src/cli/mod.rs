@@ -321,7 +321,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 let opts = ingest_options(&config)?;
                 ingest::import(
-                    store.as_ref(),
+                    &store,
                     &path,
                     format,
                     mapping.as_deref(),

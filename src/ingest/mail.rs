@@ -63,15 +63,18 @@ pub fn read_mbox_from(
 ) -> Result<(), IngestError> {
     out.begin_file(&name);
     let mut reader = MailReader::new();
-    let r = split_mbox(file, &name, |raw, line| {
-        reader.message(
-            raw,
-            SourcePos {
-                file: name.clone(),
-                line,
-            },
-            out,
-        );
+    let r = split_mbox_batches(file, &name, |batch| {
+        let msgs: Vec<(&[u8], SourcePos)> = batch
+            .iter()
+            .map(|&(raw, line)| {
+                let pos = SourcePos {
+                    file: name.clone(),
+                    line,
+                };
+                (raw, pos)
+            })
+            .collect();
+        reader.process(&msgs, out);
     });
     reader.finish(now, out);
     out.end_file();
@@ -105,15 +108,23 @@ pub fn read_maildir_as_of(
     files.sort();
     out.begin_file(&name);
     let mut reader = MailReader::new();
-    for file in files {
-        let pos = SourcePos {
-            file: super::display_path(&file),
-            line: 0,
-        };
-        match std::fs::read(&file) {
-            Ok(raw) => reader.message(&raw, pos, out),
-            Err(e) => out.skip(pos, format!("cannot read the message: {e}")),
+    for chunk in files.chunks(BATCH) {
+        let mut read = Vec::with_capacity(chunk.len());
+        for file in chunk {
+            let pos = SourcePos {
+                file: super::display_path(file),
+                line: 0,
+            };
+            match std::fs::read(file) {
+                Ok(raw) => read.push((raw, pos)),
+                Err(e) => out.skip(pos, format!("cannot read the message: {e}")),
+            }
         }
+        let msgs: Vec<(&[u8], SourcePos)> = read
+            .iter()
+            .map(|(raw, pos)| (&raw[..], pos.clone()))
+            .collect();
+        reader.process(&msgs, out);
     }
     reader.finish(now, out);
     out.end_file();
@@ -151,10 +162,26 @@ fn maildir_files(dir: &Path, files: &mut Vec<PathBuf>, boxes: &mut usize) -> std
 /// `message`. A `From ` line only separates messages when a header line
 /// follows it (an unquoted "From " in a body of an mboxo file does not).
 pub fn split_mbox(
-    mut file: impl Read,
+    file: impl Read,
     name: &str,
     mut f: impl FnMut(&[u8], u32),
 ) -> Result<(), IngestError> {
+    split_mbox_batches(file, name, |batch| {
+        for &(m, line) in batch {
+            f(m, line)
+        }
+    })
+}
+
+/// [`split_mbox`], handing over every message found in one read at once
+/// (a few thousand), so that they can be parsed in parallel.
+pub fn split_mbox_batches(
+    mut file: impl Read,
+    name: &str,
+    mut f: impl FnMut(&[(&[u8], u32)]),
+) -> Result<(), IngestError> {
+    // Messages found in the buffer and not yet handed over: start, end, line.
+    let mut found: Vec<(usize, usize, u64)> = Vec::new();
     let sep = memmem::Finder::new(b"\nFrom ");
     // Grown by the reads: a small mailbox does not cost a 16 MB allocation.
     let mut buf: Vec<u8> = Vec::new();
@@ -203,7 +230,7 @@ pub fn split_mbox(
             let at = scan.max(start + 1) + i + 1;
             match starts_message(&buf[at..]) {
                 Some(true) => {
-                    emit(&buf[start..at], line, &mut f);
+                    found.push((start, at, line));
                     line += count_lines(&buf[start..at]);
                     start = at;
                     scan = at;
@@ -218,14 +245,16 @@ pub fn split_mbox(
         }
         if eof {
             if start < buf.len() {
-                emit(&buf[start..], line, &mut f);
+                found.push((start, buf.len(), line));
             }
+            emit(&buf, &mut found, &mut f);
             return Ok(());
         }
         if !need_more {
             // Resume just before the end: a separator may straddle reads.
             scan = buf.len().saturating_sub(6).max(start + 1);
         }
+        emit(&buf, &mut found, &mut f);
         buf.drain(..start);
         scan -= start;
     }
@@ -249,12 +278,23 @@ fn starts_message(rest: &[u8]) -> Option<bool> {
     None
 }
 
-fn emit(raw: &[u8], line: u64, f: &mut impl FnMut(&[u8], u32)) {
-    let body = match memchr::memchr(b'\n', raw) {
-        Some(nl) => &raw[nl + 1..],
-        None => &[],
-    };
-    f(body, u32::try_from(line).unwrap_or(u32::MAX));
+/// Hands over the messages found in `buf`, each without its `From ` line.
+fn emit(buf: &[u8], found: &mut Vec<(usize, usize, u64)>, f: &mut impl FnMut(&[(&[u8], u32)])) {
+    if found.is_empty() {
+        return;
+    }
+    let batch: Vec<(&[u8], u32)> = found
+        .drain(..)
+        .map(|(start, end, line)| {
+            let raw = &buf[start..end];
+            let body = match memchr::memchr(b'\n', raw) {
+                Some(nl) => &raw[nl + 1..],
+                None => &[],
+            };
+            (body, u32::try_from(line).unwrap_or(u32::MAX))
+        })
+        .collect();
+    f(&batch);
 }
 
 fn count_lines(b: &[u8]) -> u64 {
@@ -288,6 +328,8 @@ pub struct Headers {
     pub recipients: Vec<(Email, Option<String>)>,
     pub date: Option<Timestamp>,
     pub message_id: Option<String>,
+    /// The Message-ID this message answers, if it is a reply.
+    pub in_reply_to: Option<String>,
 }
 
 /// Parses only the headers renmai reads; every other header is skipped
@@ -311,6 +353,7 @@ impl HeaderParser {
                 .header_address(HeaderName::Cc)
                 .header_date(HeaderName::Date)
                 .header_id(HeaderName::MessageId)
+                .header_id(HeaderName::InReplyTo)
                 .default_header_ignore(),
         }
     }
@@ -366,11 +409,27 @@ impl HeaderParser {
                 .map(str::trim)
                 .filter(|id| !id.is_empty())
                 .map(str::to_owned),
+            // Several ids are allowed; the first is the message answered.
+            in_reply_to: msg
+                .in_reply_to()
+                .as_text_list()
+                .and_then(|ids| ids.iter().map(|id| id.trim()).find(|id| !id.is_empty()))
+                .map(str::to_owned),
         })
     }
 }
 
-/// Turns messages into e-mail interactions, one mailbox at a time.
+/// Maildir messages read and parsed together.
+const BATCH: usize = 4096;
+
+/// What a message's header block gave: its key, date and fields, or why it
+/// is skipped.
+type Parsed = Result<(String, Timestamp, Headers), &'static str>;
+
+/// Turns messages into e-mail interactions, one mailbox at a time. Header
+/// blocks are parsed in batches on every core (the parse is most of an
+/// import's work); everything that touches the observations stays in
+/// message order, so the result does not depend on the number of cores.
 struct MailReader {
     headers: HeaderParser,
     seen: HashSet<String>,
@@ -394,40 +453,58 @@ impl MailReader {
         }
     }
 
-    fn message(&mut self, raw: &[u8], pos: SourcePos, out: &mut Observations) {
-        out.count_read(1);
-        let end = header_end(raw);
-        let Some(h) = self.headers.parse(&raw[..end]) else {
-            out.skip(pos, "no mail headers");
-            return;
-        };
-        let Some((from, _)) = h.from.first() else {
-            out.skip(pos, "no From address");
-            return;
-        };
-        let Some(at) = h.date else {
-            out.skip(pos, "no Date, or one that cannot be read");
-            return;
-        };
-        if !h.recipients.iter().any(|(e, _)| e != from) {
-            out.skip(pos, "no recipients (To, Cc) besides the sender");
-            return;
-        }
-        let key = match &h.message_id {
-            Some(id) => format!("mail:{id}"),
-            None => derived_key(&h, at),
-        };
-        if !self.seen.insert(key.clone()) {
-            // The same message again (a copy in another folder): once.
-            return;
-        }
-        if self
-            .calendar_hint
+    /// Parses a batch of messages in parallel (header blocks, calendar
+    /// parts looked for), asks which of their interactions are stored
+    /// already (a re-read mailbox), and observes the others in order.
+    fn process(&mut self, msgs: &[(&[u8], SourcePos)], out: &mut Observations) {
+        use rayon::prelude::*;
+        let (headers, hints) = (&self.headers, &self.calendar_hint);
+        let parsed: Vec<(Parsed, bool)> = msgs
+            .par_iter()
+            .map(|(raw, _)| {
+                let end = header_end(raw);
+                let invitation = hints.iter().any(|f| f.find(&raw[end..]).is_some());
+                (parse_message(headers, &raw[..end]), invitation)
+            })
+            .collect();
+        let keys: Vec<&str> = parsed
             .iter()
-            .any(|f| f.find(&raw[end..]).is_some())
-        {
-            self.invitations(raw, &pos, out);
+            .filter_map(|(p, _)| p.as_ref().ok().map(|(k, _, _)| k.as_str()))
+            .collect();
+        let mut stored = out.stored_keys(&keys).into_iter();
+        for ((raw, pos), (p, invitation)) in msgs.iter().zip(parsed) {
+            out.count_read(1);
+            let (key, at, h) = match p {
+                Ok(kah) => kah,
+                Err(reason) => {
+                    out.skip(pos.clone(), reason);
+                    continue;
+                }
+            };
+            let stored = stored.next().unwrap_or(false);
+            if !self.seen.insert(key.clone()) {
+                // The same message again (a copy in another folder): once.
+                continue;
+            }
+            if invitation {
+                self.invitations(raw, pos, out);
+            }
+            if stored {
+                out.already_stored += 1;
+                continue;
+            }
+            self.observe(key, at, h, pos.clone(), out);
         }
+    }
+
+    fn observe(
+        &mut self,
+        key: String,
+        at: Timestamp,
+        h: Headers,
+        pos: SourcePos,
+        out: &mut Observations,
+    ) {
         let mut people = Vec::with_capacity(h.from.len() + h.recipients.len());
         for (email, name) in h.from.into_iter().chain(h.recipients) {
             if let Some(r) = out.person(
@@ -494,6 +571,22 @@ impl MailReader {
         let mut seen = self.meetings_seen;
         self.calendars.finish(now, &mut seen, out);
     }
+}
+
+/// The key, date and fields of one header block, or why the message is
+/// skipped. Pure, so batches of messages are parsed in parallel.
+fn parse_message(parser: &HeaderParser, header_block: &[u8]) -> Parsed {
+    let h = parser.parse(header_block).ok_or("no mail headers")?;
+    let from = &h.from.first().ok_or("no From address")?.0;
+    let at = h.date.ok_or("no Date, or one that cannot be read")?;
+    if !h.recipients.iter().any(|(e, _)| e != from) {
+        return Err("no recipients (To, Cc) besides the sender");
+    }
+    let key = match &h.message_id {
+        Some(id) => format!("mail:{id}"),
+        None => derived_key(&h, at),
+    };
+    Ok((key, at, h))
 }
 
 /// A message without Message-ID is keyed by its author, date and
@@ -790,15 +883,18 @@ mod tests {
                 b[i] = next() as u8;
             }
             b.truncate((next() as usize) % b.len());
-            let _ = split_mbox(&b[..], "fuzz", |m, line| {
-                r.message(
-                    m,
-                    SourcePos {
-                        file: "f".into(),
-                        line,
-                    },
-                    &mut o,
-                )
+            let _ = split_mbox_batches(&b[..], "fuzz", |batch| {
+                let msgs: Vec<(&[u8], SourcePos)> = batch
+                    .iter()
+                    .map(|&(m, line)| {
+                        let pos = SourcePos {
+                            file: "f".into(),
+                            line,
+                        };
+                        (m, pos)
+                    })
+                    .collect();
+                r.process(&msgs, &mut o)
             });
         }
         r.finish(now(), &mut o);

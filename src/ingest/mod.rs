@@ -246,6 +246,19 @@ pub struct FileTally {
     pub skipped: usize,
 }
 
+/// Asks the store, for a batch of source keys (e.g. `mail:<Message-ID>`),
+/// whether each key's interaction is stored already.
+pub struct StoredKeys(pub Box<StoredKeysFn>);
+
+/// The lookup behind [`StoredKeys`]: one answer per key, in order.
+pub type StoredKeysFn = dyn Fn(&[&str]) -> Vec<bool> + Send + Sync;
+
+impl fmt::Debug for StoredKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StoredKeys(..)")
+    }
+}
+
 /// Everything one `renmai import` observed, before identity resolution.
 #[derive(Debug, Default)]
 pub struct Observations {
@@ -258,6 +271,10 @@ pub struct Observations {
     pub service_cases: Vec<service_cases::ObservedServiceCase>,
     pub skipped: Vec<Skipped>,
     pub files: Vec<FileTally>,
+    /// Records not observed because their interaction is stored already
+    /// (see [`Observations::with_stored`]).
+    pub already_stored: usize,
+    stored: Option<StoredKeys>,
     by_email: HashMap<Email, PersonRef>,
     by_person_id: HashMap<ExternalId, PersonRef>,
     by_org_name: HashMap<String, OrgRef>,
@@ -267,6 +284,25 @@ pub struct Observations {
 impl Observations {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Observations that skip records whose interaction `stored` says is
+    /// in the store already: a re-read mailbox then costs a parse and a
+    /// lookup per message, not identity resolution of everything again.
+    pub fn with_stored(stored: StoredKeys) -> Self {
+        Observations {
+            stored: Some(stored),
+            ..Self::default()
+        }
+    }
+
+    /// For each source key, whether its interaction is stored already
+    /// (all `false` without a [`StoredKeys`]).
+    pub fn stored_keys(&self, keys: &[&str]) -> Vec<bool> {
+        match &self.stored {
+            Some(f) if !keys.is_empty() => (f.0)(keys),
+            _ => vec![false; keys.len()],
+        }
     }
 
     /// The person a source names, merged with earlier sightings of the same

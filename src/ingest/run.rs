@@ -177,7 +177,19 @@ pub fn observe(
     strict: bool,
     now: Timestamp,
 ) -> Result<Observations, IngestError> {
-    let mut out = Observations::new();
+    observe_into(path, format, mapping, strict, now, Observations::new())
+}
+
+/// [`observe`] into `out`, e.g. [`Observations::with_stored`] so that
+/// readers skip what the store holds already.
+pub fn observe_into(
+    path: &Path,
+    format: SourceFormat,
+    mapping: Option<&Path>,
+    strict: bool,
+    now: Timestamp,
+    mut out: Observations,
+) -> Result<Observations, IngestError> {
     match format {
         SourceFormat::Ics => ics::read_ics(path, now, &mut out)?,
         SourceFormat::Mbox => mail::read_mbox_as_of(path, now, &mut out)?,

@@ -150,3 +150,107 @@ fn sigkill_during_import_leaves_none_or_all() {
         "only {killed_mid_way} kills landed during the import; it ran {full:?}"
     );
 }
+
+/// Messages of the mailbox killed during its import.
+const MESSAGES: usize = 60_000;
+
+/// An mbox of `MESSAGES` messages between our sellers and 2,000 customers
+/// of 40 companies.
+fn write_mbox(path: &Path) {
+    let f = std::fs::File::create(path).unwrap();
+    let mut w = std::io::BufWriter::new(f);
+    for i in 0..MESSAGES {
+        let seller = format!("seller{}@renmai-seller.example", i % 10);
+        let customer = format!("person{}@company{}.example", i % 2000, i % 40);
+        let (from, to) = if i % 3 == 0 {
+            (&customer, &seller)
+        } else {
+            (&seller, &customer)
+        };
+        writeln!(
+            w,
+            "From {from} Mon Mar  3 09:00:00 2025\nFrom: {from}\nTo: {to}\nDate: Mon, 3 Mar 2025 09:{:02}:{:02} +0000\nMessage-ID: <crash-{i}@example.com>\nSubject: s\n\nbody\n",
+            (i / 60) % 60,
+            i % 60
+        )
+        .unwrap();
+    }
+}
+
+fn mail_counts(db: &Path) -> (i64, i64) {
+    let c = Connection::open(db).unwrap();
+    let ok: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    let n: i64 = c
+        .query_row("SELECT count(*) FROM interactions", [], |r| r.get(0))
+        .unwrap();
+    let people: i64 = c
+        .query_row("SELECT count(*) FROM person_emails", [], |r| r.get(0))
+        .unwrap();
+    (n, people)
+}
+
+#[test]
+fn sigkill_during_a_mailbox_import_leaves_none_or_all() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mbox = tmp.path().join("inbox.mbox");
+    write_mbox(&mbox);
+    let config = tmp.path().join("renmai.toml");
+    std::fs::write(
+        &config,
+        "[ingest]\nour_domains = [\"renmai-seller.example\"]\n",
+    )
+    .unwrap();
+    let import = |db: &Path| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_renmai"));
+        cmd.arg("--quiet")
+            .arg("--config")
+            .arg(&config)
+            .arg("--db")
+            .arg(db)
+            .arg("import")
+            .arg(&mbox)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    };
+
+    let full_db = tmp.path().join("full.db");
+    let start = Instant::now();
+    assert!(import(&full_db).status().unwrap().success());
+    let full_time = start.elapsed();
+    let full = mail_counts(&full_db);
+    assert_eq!(full.0, MESSAGES as i64);
+
+    let mut killed = 0;
+    // Spread over the whole run: on a busy machine the store's transaction
+    // (its last part) moves around.
+    for (k, share) in [0.3, 0.5, 0.65, 0.8, 0.9, 0.97].into_iter().enumerate() {
+        let db = tmp.path().join(format!("kill{k}.db"));
+        let mut child = import(&db).spawn().unwrap();
+        std::thread::sleep(full_time.mul_f64(share));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            killed += 1;
+        }
+        child.wait().unwrap();
+        let got = if db.exists() {
+            mail_counts(&db)
+        } else {
+            (0, 0)
+        };
+        assert!(
+            got == (0, 0) || got == full,
+            "half a mailbox import survived: {got:?} of {full:?}"
+        );
+        // Importing again completes it.
+        assert!(import(&db).status().unwrap().success());
+        assert_eq!(mail_counts(&db), full);
+    }
+    assert!(
+        killed >= 2,
+        "only {killed} kills landed during the import; it ran {full_time:?}"
+    );
+}

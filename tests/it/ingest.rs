@@ -75,8 +75,9 @@ async fn stats(t: &TestStore) -> (u64, u64, u64) {
 }
 
 async fn run(t: &TestStore, path: &Path, format: SourceFormat, strict: bool) -> anyhow::Result<()> {
+    let store: std::sync::Arc<dyn renmai::store::Store> = t.store.clone();
     import(
-        t.store.as_ref(),
+        &store,
         path,
         format,
         None,

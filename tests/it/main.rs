@@ -6,6 +6,7 @@ mod api;
 #[cfg(feature = "neo4j")]
 mod conformance;
 mod crash;
+mod crash_serve;
 mod deals;
 mod deals_api;
 mod deals_pages;

@@ -55,8 +55,9 @@ fn as_of() -> Timestamp {
 }
 
 async fn run(t: &TestStore, path: &std::path::Path, strict: bool) -> anyhow::Result<()> {
+    let store: std::sync::Arc<dyn renmai::store::Store> = t.store.clone();
     import(
-        t.store.as_ref(),
+        &store,
         path,
         SourceFormat::ServiceCases,
         None,

@@ -6,9 +6,16 @@
 //! are the expected outcome of most inputs and are ignored.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
+use renmai::import::{csv_bundle, json_bundle};
 use renmai::ingest::{Observations, contacts_csv, crm, decode, ics, mail, table, vcard};
+use renmai::store::sqlite::SqliteStore;
+use renmai::store::{NoProgress, Store};
+use renmai::validate::{self, SourceMap};
+use renmai::web::{AppState, app};
+use renmai::{auth, demo};
 use renmai_graph::Timestamp;
 
 /// The "current time" of every target (2025-06-01T00:00:00Z): recurring
@@ -41,13 +48,15 @@ pub const SALESFORCE_FILES: [&str; 8] = [
 pub type Target = fn(&[u8]);
 
 /// The targets by name, as their corpus folders are named.
-pub const TARGETS: [(&str, Target); 6] = [
+pub const TARGETS: [(&str, Target); 8] = [
     ("ics", ics),
     ("mbox", mbox),
     ("vcard", vcard),
     ("contacts_csv", contacts_csv),
     ("crm_csv", crm_csv),
     ("decode", decode),
+    ("bundle", bundle),
+    ("api_json", api_json),
 ];
 
 /// An iCalendar file ([`ics::read_ics_bytes`]): parsing, recurrence
@@ -184,4 +193,152 @@ fn split<'a>(data: &'a [u8], sep: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 
             }
         }
     })
+}
+
+/// The files of a CSV bundle in the order a [`bundle`] input gives them
+/// (separated by [`SALESFORCE_FILE_SEPARATOR`], as for a Salesforce export).
+pub const BUNDLE_FILES: [&str; 8] = [
+    "organizations.csv",
+    "people.csv",
+    "account_team.csv",
+    "interactions.csv",
+    "influences.csv",
+    "assessments.csv",
+    "opportunities.csv",
+    "opportunity_contacts.csv",
+];
+
+/// renmai's own bundle, read and validated as `renmai import` does (against
+/// an empty store); the first byte chooses (modulo 2): 0 a JSON bundle
+/// ([`json_bundle::parse`]), 1 a CSV bundle folder whose files are the rest
+/// in the order of [`BUNDLE_FILES`] ([`csv_bundle::read_dir`]; an empty part
+/// is a missing file).
+pub fn bundle(data: &[u8]) {
+    let Some((&mode, file)) = data.split_first() else {
+        return;
+    };
+    let read = if mode % 2 == 0 {
+        let Ok(text) = std::str::from_utf8(file) else {
+            return;
+        };
+        json_bundle::parse(text, "fuzz.json")
+    } else {
+        let dir = scratch_dir("bundle");
+        for name in BUNDLE_FILES {
+            let _ = std::fs::remove_file(dir.join(name));
+        }
+        for (name, bytes) in BUNDLE_FILES
+            .iter()
+            .zip(split(file, SALESFORCE_FILE_SEPARATOR))
+        {
+            if !bytes.is_empty() {
+                std::fs::write(dir.join(name), bytes).expect("scratch file");
+            }
+        }
+        csv_bundle::read_dir(&dir)
+    };
+    if let Ok((b, src)) = read {
+        let _ = validate::validate(&b, &src, &validate::ExistingRefs::default());
+    }
+}
+
+/// A folder of this process for one target's scratch files.
+fn scratch_dir(target: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "renmai-fuzz-{target}-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+/// The JSON API's write and enrichment routes as [`api_json`] picks them.
+pub const API_ROUTES: [(&str, &str); 6] = [
+    ("POST", "/api/v1/enrich"),
+    ("POST", "/api/v1/interactions"),
+    ("POST", "/api/v1/interactions/batch"),
+    ("POST", "/api/v1/assessments"),
+    ("PUT", "/api/v1/accounts/acc-hartmann/plan/objectives/fuzz"),
+    (
+        "PUT",
+        "/api/v1/accounts/acc-hartmann/plan/actions/re_engage:lh-004",
+    ),
+];
+
+/// A server over the demo data in a scratch SQLite store, with a
+/// read/write token; built once per process.
+struct Api {
+    runtime: tokio::runtime::Runtime,
+    router: axum::Router,
+    token: String,
+}
+
+fn api() -> &'static Api {
+    static API: OnceLock<Api> = OnceLock::new();
+    API.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let db = scratch_dir("api").join("renmai.db");
+        let _ = std::fs::remove_file(&db);
+        let store = Arc::new(SqliteStore::open(&db).expect("scratch store"));
+        let token = auth::generate_token();
+        // Inside the runtime: the app may start background tasks.
+        let router = runtime.block_on(async {
+            let demo = demo::demo_bundle(chrono::NaiveDate::from_ymd_opt(2025, 6, 1).unwrap());
+            let src = SourceMap::synthetic("demo", &demo);
+            store
+                .import(demo, src, Arc::new(NoProgress))
+                .await
+                .expect("demo import");
+            store
+                .save_token(
+                    "fuzz",
+                    auth::TokenScope::Write,
+                    &auth::hash_token(&token),
+                    true,
+                )
+                .await
+                .expect("token");
+            app(AppState::new(store, Default::default()))
+        });
+        Api {
+            runtime,
+            router,
+            token,
+        }
+    })
+}
+
+/// A JSON body sent to one of the API's write or enrichment routes, through
+/// the whole server (extractors, validation, the store); the first byte
+/// picks the route (modulo [`API_ROUTES`]). Any body must get an answer
+/// below 500: a malformed or invalid body is the client's error (400, 413,
+/// 422), never a panic or a server error.
+pub fn api_json(data: &[u8]) {
+    use tower::ServiceExt;
+    let Some((&route, body)) = data.split_first() else {
+        return;
+    };
+    let (method, path) = API_ROUTES[route as usize % API_ROUTES.len()];
+    let api = api();
+    let req = axum::http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {}", api.token))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body.to_vec()))
+        .expect("request");
+    let res = api
+        .runtime
+        .block_on(api.router.clone().oneshot(req))
+        .expect("infallible");
+    assert!(
+        res.status().as_u16() < 500,
+        "{method} {path} answered {} to {:?}",
+        res.status(),
+        String::from_utf8_lossy(body)
+    );
 }
