@@ -223,6 +223,28 @@ async fn deal_errors_are_problem_details() {
         doc["paths"]["/reports/{kind}/csv"]["get"]["responses"]["200"]["content"]["text/csv"]
             .is_object()
     );
+    // Every reference in the document resolves (schemathesis refuses it otherwise).
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r.clone());
+                }
+                m.values().for_each(|x| refs(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    for r in all {
+        let name = r.trim_start_matches("#/components/schemas/");
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{r} does not resolve"
+        );
+    }
 }
 
 fn renmai(db: &std::path::Path, args: &[&str]) -> String {

@@ -166,7 +166,7 @@ async fn report_of(
 /// A management report: pipeline by stage and category, coverage by
 /// stage, deals at risk or monthly trends.
 #[utoipa::path(get, path = "/reports/{kind}", tag = "deals",
-    params(("kind" = ReportKind, Path, description = "Which report"), DealsQuery),
+    params(("kind" = inline(ReportKind), Path, description = "Which report"), DealsQuery),
     responses((status = 200, description = "The report", body = ReportOut, headers(("ETag" = String))), NotModified, CommonErrors, NotFound))]
 pub async fn get_report(
     State(state): State<AppState>,
@@ -190,7 +190,7 @@ pub async fn get_report(
 
 /// A report's table as CSV (header row first).
 #[utoipa::path(get, path = "/reports/{kind}/csv", tag = "deals",
-    params(("kind" = ReportKind, Path, description = "Which report"), DealsQuery),
+    params(("kind" = inline(ReportKind), Path, description = "Which report"), DealsQuery),
     responses((status = 200, description = "The report as CSV", body = String, content_type = "text/csv", headers(("ETag" = String))), NotModified, CommonErrors, NotFound))]
 pub async fn get_report_csv(
     State(state): State<AppState>,
