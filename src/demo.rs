@@ -2494,7 +2494,8 @@ mod tests {
                 .iter()
                 .filter(|o| o.account == acc.id)
                 .count();
-            assert!((2..=4).contains(&opps), "{}: {opps} opportunities", acc.id);
+            // Up to six: past won and lost deals give the deal reports a story.
+            assert!((2..=6).contains(&opps), "{}: {opps} opportunities", acc.id);
             let orgs = org_of(&b);
             let ix = b
                 .interactions
