@@ -176,6 +176,27 @@ fn accounts_of(tx: &Transaction<'_>, pks: &[i64]) -> Result<Vec<String>, StoreEr
     Ok(out)
 }
 
+/// `text` with each occurrence of `word` that stands alone (not part of a
+/// longer id or word: "1" in "write 1:" but not in "1034") replaced.
+fn replace_word(text: &str, word: &str, with: &str) -> String {
+    let part_of_word = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '@');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(word) {
+        let before = rest[..i].chars().next_back().or(out.chars().next_back());
+        let after = rest[i + word.len()..].chars().next();
+        out.push_str(&rest[..i]);
+        if before.is_some_and(part_of_word) || after.is_some_and(part_of_word) {
+            out.push_str(word);
+        } else {
+            out.push_str(with);
+        }
+        rest = &rest[i + word.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Text `needle` as it appears inside a JSON string.
 fn json_inner(needle: &str) -> String {
     let quoted = serde_json::to_string(needle).unwrap_or_default();
@@ -261,13 +282,31 @@ pub(super) fn forget(
         }
         rep.interactions_edited += 1;
     }
-    others.sort_unstable();
-    others.dedup();
-    let mut fix_last = tx.prepare_cached(
-        "UPDATE people SET last_at = (SELECT max(at) FROM interactions WHERE ',' || participants || ',' LIKE '%,' || ?1 || ',%') WHERE pk = ?1",
-    )?;
-    for p in others {
-        fix_last.execute([p])?;
+    // The others' newest interaction may have gone: one pass over the
+    // interactions recomputes it for all of them (a query per person would
+    // scan the table once each).
+    let others: rustc_hash::FxHashSet<i64> = others.into_iter().collect();
+    if !others.is_empty() {
+        let mut newest: rustc_hash::FxHashMap<i64, i64> = Default::default();
+        let mut q = tx.prepare("SELECT at, participants FROM interactions")?;
+        let mut rows = q.query([])?;
+        while let Some(r) = rows.next()? {
+            let at: i64 = r.get(0)?;
+            let parts = r
+                .get_ref(1)?
+                .as_str()
+                .map_err(|e| StoreError::Backend(format!("stored participants: {e}")))?;
+            for p in parts.split(',').filter_map(|x| x.parse::<i64>().ok()) {
+                if others.contains(&p) {
+                    let e = newest.entry(p).or_insert(at);
+                    *e = (*e).max(at);
+                }
+            }
+        }
+        let mut set_last = tx.prepare_cached("UPDATE people SET last_at = ?2 WHERE pk = ?1")?;
+        for p in others {
+            set_last.execute(params![p, newest.get(&p)])?;
+        }
     }
 
     let n = |sql: &str| -> Result<u64, StoreError> { Ok(tx.execute(sql, [id])? as u64) };
@@ -323,8 +362,7 @@ pub(super) fn forget(
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Result<_, _>>()?;
     for (client, key, body) in kept {
-        // The person id is unquoted in a response's list of ids.
-        if mentions(&body) || body.contains(id) {
+        if mentions(&body) {
             tx.execute(
                 "DELETE FROM idempotency_keys WHERE client = ?1 AND key = ?2",
                 params![client, key],
@@ -342,10 +380,10 @@ pub(super) fn forget(
         .filter(|(n, _)| !n.is_empty())
         .collect();
     for (seq, detail) in lines {
-        if plain.iter().any(|(n, _)| detail.contains(n.as_str())) {
-            let redacted = plain
-                .iter()
-                .fold(detail, |t, (n, r)| t.replace(n.as_str(), r));
+        let redacted = plain
+            .iter()
+            .fold(detail.clone(), |t, (n, r)| replace_word(&t, n, r));
+        if redacted != detail {
             tx.execute(
                 "UPDATE audit_log SET detail = ?2 WHERE seq = ?1",
                 params![seq, redacted],
@@ -523,4 +561,18 @@ pub(super) fn restore(backup: &Path, db: &Path) -> Result<(), StoreError> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_word;
+
+    #[test]
+    fn redaction_replaces_whole_ids_only() {
+        assert_eq!(
+            replace_word("bundle (write 1): 1034 new; merged 1 into 12", "1", "X"),
+            "bundle (write X): 1034 new; merged X into 12"
+        );
+        assert_eq!(replace_word("p-1 and 1", "1", "X"), "p-1 and X");
+    }
 }
