@@ -234,6 +234,12 @@ pub fn current() -> Option<Arc<Viewer>> {
     VIEWER.try_with(|v| v.clone()).ok()
 }
 
+/// How provenance and the audit log name a page request's author:
+/// `page:NAME` for the signed-in user.
+pub fn page_actor() -> String {
+    current().map_or_else(|| "page".to_owned(), |v| format!("page:{}", v.name()))
+}
+
 /// The current scope: everything outside a request.
 pub fn scope() -> Scope {
     current().map_or(Scope::All, |v| v.scope.clone())

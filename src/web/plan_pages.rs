@@ -447,11 +447,11 @@ async fn print(
         .map_err(|e| AppError::Internal(format!("template: {e}")))
 }
 
-/// Plan exports are logged as views (actor `page` until pages have users).
+/// Plan exports are logged as views by the signed-in user (`page:NAME`).
 async fn audit_view(state: &AppState, account: &str, what: &str) -> Result<(), AppError> {
     crate::web::api::privacy::audit_export_view(
         state.store().as_ref(),
-        "page",
+        &crate::access::page_actor(),
         &format!("account {account} {what}"),
     )
     .await

@@ -568,8 +568,11 @@ async fn viewing_plan_exports_is_audited() {
     assert_eq!(
         views,
         [
-            ("page".to_owned(), "account 1 plan.md".to_owned()),
-            ("page".to_owned(), "account 1 plan.json".to_owned()),
+            ("page:test-admin".to_owned(), "account 1 plan.md".to_owned()),
+            (
+                "page:test-admin".to_owned(),
+                "account 1 plan.json".to_owned()
+            ),
             ("api:bi-tool".to_owned(), "account 1 plan (API)".to_owned()),
         ]
     );

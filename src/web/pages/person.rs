@@ -583,9 +583,11 @@ async fn handle_post(
     let (data, _) = super::account::load(&state, rec.person.org.as_str()).await?;
     let outcome = match build(&rec, &data, &sub) {
         Ok(bundle) => {
-            // The signed-in user replaces "page" once pages have users.
             let src = SourceMap::synthetic(what, &bundle).with_provenance(
-                crate::privacy::Provenance::new(format!("page {what}"), "page"),
+                crate::privacy::Provenance::new(
+                    format!("page {what}"),
+                    crate::access::page_actor(),
+                ),
             );
             match state
                 .engine
