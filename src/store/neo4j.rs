@@ -112,6 +112,7 @@ macro_rules! in_txn {
 }
 
 mod block;
+mod forget;
 mod identity;
 
 /// Rows per `UNWIND $rows` statement: big enough to amortize the round trip,
@@ -2520,6 +2521,17 @@ impl Store for Neo4jStore {
         in_txn!(self, "splitting a merge", |txn| identity::split(
             &mut txn, survivor, merged
         ))
+    }
+
+    /// Erases them in one transaction (see [`forget`]). The actor is not
+    /// recorded: this store keeps no audit log.
+    async fn forget_person(
+        &self,
+        id: &PersonId,
+        _actor: &str,
+    ) -> Result<crate::privacy::ForgetReport, StoreError> {
+        crate::access::require_unrestricted()?;
+        in_txn!(self, "erasing a person", |txn| forget::forget(&mut txn, id))
     }
 
     async fn person(&self, id: &PersonId) -> Result<Option<PersonRecord>, StoreError> {

@@ -5,6 +5,7 @@ mod access;
 mod api;
 #[cfg(feature = "neo4j")]
 mod conformance;
+mod conformance_forget;
 mod crash;
 mod crash_serve;
 mod deals;

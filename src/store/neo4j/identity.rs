@@ -107,11 +107,11 @@ impl Line {
 
 /// An interaction as it was before a merge, with its accounts.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct StoredInteraction {
-    interaction: Interaction,
-    account: Option<String>,
+pub(super) struct StoredInteraction {
+    pub(super) interaction: Interaction,
+    pub(super) account: Option<String>,
     /// Its further accounts (`InteractionAccount` nodes).
-    more_accounts: Vec<String>,
+    pub(super) more_accounts: Vec<String>,
 }
 
 /// Everything a merge changed, to undo it.
@@ -143,7 +143,7 @@ async fn person(txn: &mut Txn, id: &PersonId) -> Result<Option<Person>, Attempt>
     }
 }
 
-async fn must_person(txn: &mut Txn, id: &PersonId) -> Result<Person, Attempt> {
+pub(super) async fn must_person(txn: &mut Txn, id: &PersonId) -> Result<Person, Attempt> {
     person(txn, id)
         .await?
         .ok_or_else(|| Attempt::Other(StoreError::NotFound(format!("no person with id {id}"))))
@@ -267,7 +267,7 @@ async fn insert_line(txn: &mut Txn, line: &Line) -> Result<bool, Attempt> {
 /// Interactions `id` takes part in, with their accounts: found through
 /// the accounts of the person's organization when it is a customer (index
 /// seeks), by a scan for our own people.
-async fn interactions_of(
+pub(super) async fn interactions_of(
     txn: &mut Txn,
     p: &Person,
     ours: bool,
@@ -351,7 +351,7 @@ async fn interactions_of(
 }
 
 /// Writes an interaction with exactly these accounts.
-async fn put_interaction(
+pub(super) async fn put_interaction(
     txn: &mut Txn,
     i: &Interaction,
     account: Option<&str>,
@@ -401,7 +401,7 @@ async fn put_interaction(
     Ok(())
 }
 
-async fn delete_interaction(txn: &mut Txn, id: &InteractionId) -> Result<(), Attempt> {
+pub(super) async fn delete_interaction(txn: &mut Txn, id: &InteractionId) -> Result<(), Attempt> {
     txn.run(query("MATCH (i:Interaction {id: $id}) DELETE i").param("id", id.as_str()))
         .await?;
     txn.run(
@@ -413,7 +413,7 @@ async fn delete_interaction(txn: &mut Txn, id: &InteractionId) -> Result<(), Att
 }
 
 /// For each person, their customer account (`None` for our people).
-async fn accounts_of(
+pub(super) async fn accounts_of(
     txn: &mut Txn,
     people: &[String],
 ) -> Result<HashMap<String, Option<String>>, Attempt> {
@@ -438,7 +438,7 @@ async fn accounts_of(
         .collect())
 }
 
-async fn is_ours(txn: &mut Txn, org: &OrgId) -> Result<bool, Attempt> {
+pub(super) async fn is_ours(txn: &mut Txn, org: &OrgId) -> Result<bool, Attempt> {
     Ok(txn_count(
         txn,
         query("MATCH (o:Organization {id: $id}) WHERE o.is_ours = true RETURN count(o) AS n")
