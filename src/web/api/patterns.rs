@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use renmai_graph::patterns::{AccountPatterns, account_patterns};
+use renmai_graph::patterns::AccountPatterns;
 
 use super::extract::ReadAccess;
 use super::handlers::{CommonErrors, NotFound, NotModified, org_id};
@@ -26,5 +26,7 @@ pub async fn get_patterns(
         .account_data(&id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("there is no customer account {id:?}")))?;
-    Ok(Json(account_patterns(&data, &state.deals)))
+    Ok(Json(
+        crate::patterns::patterns(&state.engine, &state.deals, &data).await?,
+    ))
 }
