@@ -3,7 +3,9 @@
 //! stage timeline and decision chain as of a date or stage, and renders
 //! reports as tables or CSV.
 
+use renmai_graph::OpportunityStatus;
 use renmai_graph::deals::{StagePeriod, chain_at_stage, stage_at, stage_end, stage_history};
+use renmai_graph::patterns::PatternWarning;
 use renmai_graph::report::{
     DealRisk, DealRow, Pipeline, StageCoverage, Table, Trends, coverage_by_stage, coverage_table,
     deal_rows, pipeline, risk_table, risks, trends,
@@ -118,6 +120,11 @@ pub struct DealDetail {
     pub by_stage: Vec<StageChain>,
     #[schema(value_type = Vec<Object>)]
     pub versions: Vec<OpportunityContact>,
+    /// Where this open deal departs from the account's usual pattern (PBM),
+    /// as of now: each with the closed deals it rests on and, for a missing
+    /// role or level, who holds it and our best tie to them.
+    #[schema(value_type = Vec<Object>)]
+    pub pattern_warnings: Vec<PatternWarning>,
 }
 
 /// One deal as of a date, or as it stood at a stage (`stage`: a configured
@@ -196,6 +203,16 @@ pub async fn detail(
         .cloned()
         .collect();
     versions.sort_by(|x, y| (x.at, &x.person).cmp(&(y.at, &y.person)));
+    let pattern_warnings = if o.status == OpportunityStatus::Open {
+        crate::patterns::patterns(engine, cfg, &data)
+            .await?
+            .warnings
+            .into_iter()
+            .filter(|w| &w.opportunity == id)
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(DealDetail {
         stage_as_of: stage_at(&history, as_of).map(|p| p.stage.clone()),
         deal: row,
@@ -203,6 +220,7 @@ pub async fn detail(
         history,
         by_stage,
         versions,
+        pattern_warnings,
     })
 }
 

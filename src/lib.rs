@@ -15,6 +15,7 @@ pub mod humanize;
 pub mod import;
 pub mod ingest;
 pub mod leads;
+pub mod patterns;
 pub mod plan;
 pub mod privacy;
 pub mod store;

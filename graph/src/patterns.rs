@@ -15,8 +15,11 @@ use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 
 use crate::account::AccountData;
+use crate::closeness::OurCloseness;
 use crate::deals::{DealConfig, StageOutcome, chain_at_stage, decision_chain, stage_history};
-use crate::model::{BuyingRole, Level, Opportunity, OpportunityId, OpportunityStatus, PersonId};
+use crate::model::{
+    BuyingRole, ClosenessLevel, Level, Opportunity, OpportunityId, OpportunityStatus, PersonId,
+};
 
 /// Fewest deals a pattern may rest on.
 pub const MIN_DEALS: usize = 3;
@@ -78,6 +81,34 @@ pub struct PatternWarning {
     pub text: String,
     /// The closed deals the pattern rests on.
     pub evidence: Vec<OpportunityId>,
+    /// The role or level the deal's chain lacks (`role:economic_buyer`,
+    /// `level:1`), so that who holds it can be looked up.
+    #[serde(default)]
+    pub missing: Option<String>,
+    /// The account's people who hold the missing role or level, closest to
+    /// us first (filled by [`account_patterns_with_ties`]).
+    #[serde(default)]
+    pub holders: Vec<Holder>,
+}
+
+/// Someone at the account holding the role or level an open deal lacks,
+/// with our best tie to them: who to bring in, and through whom.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Holder {
+    pub person: PersonId,
+    pub name: String,
+    pub title: Option<String>,
+    /// Their buying role on record (or the one they played in a past deal).
+    pub role: Option<BuyingRole>,
+    pub level: Level,
+    /// Our closeness to them (0..1) and its level.
+    pub closeness: f64,
+    pub closeness_level: ClosenessLevel,
+    /// Which of our people holds the best tie (`None`: nobody has one).
+    pub best_connector: Option<PersonId>,
+    pub best_connector_name: Option<String>,
+    /// Someone of ours holds a tie at or above the coverage threshold.
+    pub strong: bool,
 }
 
 /// An account's buying patterns.
@@ -429,10 +460,133 @@ pub fn account_patterns(data: &AccountData, cfg: &DealConfig) -> AccountPatterns
                     cfg.stages[now].name
                 ),
                 evidence: with.iter().map(|&i| won[i].deal.id.clone()).collect(),
+                missing: Some(p.key.clone()),
+                holders: Vec::new(),
             });
         }
     }
     out
+}
+
+/// [`account_patterns`], and for each warning about a missing role or
+/// level: who at the account holds it and how close we are to them (from
+/// `ties`, the account's closeness scores), said in the warning's text.
+pub fn account_patterns_with_ties(
+    data: &AccountData,
+    cfg: &DealConfig,
+    ties: &[OurCloseness],
+) -> AccountPatterns {
+    let mut p = account_patterns(data, cfg);
+    for w in &mut p.warnings {
+        let Some(key) = w.missing.clone() else {
+            continue;
+        };
+        w.holders = holders(data, &key, ties);
+        w.text.push_str(&tie_text(data, &key, &w.holders));
+    }
+    p
+}
+
+/// The account's people with the role (on record or played in any deal) or
+/// the level of `key`, closest to us first.
+fn holders(data: &AccountData, key: &str, ties: &[OurCloseness]) -> Vec<Holder> {
+    let role = key
+        .strip_prefix("role:")
+        .and_then(|r| BuyingRole::parse(r).ok());
+    let level = key
+        .strip_prefix("level:")
+        .and_then(|l| Level::parse(l).ok());
+    let mut out: Vec<Holder> = data
+        .people
+        .iter()
+        .filter_map(|person| {
+            let played = data
+                .opportunity_contacts
+                .iter()
+                .filter(|c| c.person == person.id)
+                .find_map(|c| c.role.filter(|r| Some(*r) == role));
+            let holds = match (role, level) {
+                (Some(r), _) => person.role == Some(r) || played.is_some(),
+                (None, Some(l)) => person.level == l,
+                (None, None) => false,
+            };
+            if !holds {
+                return None;
+            }
+            let tie = ties.iter().find(|t| t.person == person.id);
+            let connector = tie.and_then(|t| t.best_connector.clone());
+            Some(Holder {
+                person: person.id.clone(),
+                name: person.name.clone(),
+                title: person.title.clone(),
+                role: person.role.or(played),
+                level: person.level,
+                closeness: tie.map_or(0.0, |t| t.closeness),
+                closeness_level: tie.map_or(ClosenessLevel::STRANGER, |t| t.level),
+                best_connector_name: connector.as_ref().map(|c| {
+                    data.our_people
+                        .iter()
+                        .find(|o| &o.id == c)
+                        .map_or_else(|| c.to_string(), |o| o.name.clone())
+                }),
+                best_connector: connector,
+                strong: tie.is_some_and(|t| t.strong_ties > 0),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.closeness
+            .total_cmp(&a.closeness)
+            .then(a.name.cmp(&b.name))
+    });
+    out
+}
+
+/// What the warning adds about the holders: our best way in, or that we
+/// have none.
+fn tie_text(data: &AccountData, key: &str, holders: &[Holder]) -> String {
+    let what = if key.starts_with("role:") {
+        label(key).to_lowercase()
+    } else {
+        label(key)
+    };
+    let Some(h) = holders.first() else {
+        return format!(
+            "; nobody at {} is on record as {what}: find out who is",
+            data.account.name
+        );
+    };
+    let more = match holders.len() {
+        1 => String::new(),
+        n => format!(" ({} more hold it)", n - 1),
+    };
+    match (&h.best_connector_name, h.strong) {
+        (Some(c), true) => format!(
+            "; our best tie to the {what} {} is {} ({c}): ask {c} to bring {} in{more}",
+            h.name,
+            h.closeness_level.name(),
+            h.name
+        ),
+        (Some(c), false) => format!(
+            "; we have no tie to {} ({}): best is {c} at {}{more}",
+            h.name,
+            describe(h, &what),
+            h.closeness_level.name()
+        ),
+        (None, _) => format!(
+            "; we have no tie to {} ({}): none of our people has met them{more}",
+            h.name,
+            describe(h, &what)
+        ),
+    }
+}
+
+/// "CFO, economic buyer", or just the role or level without a title.
+fn describe(h: &Holder, what: &str) -> String {
+    match &h.title {
+        Some(t) if !t.trim().is_empty() => format!("{t}, {what}"),
+        _ => what.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -672,6 +826,98 @@ mod tests {
             !texts.iter().any(|t| t.contains("Technical buyer")),
             "it is on the deal"
         );
+    }
+
+    fn ana_to_cfo(closeness: f64, strong: bool) -> Vec<OurCloseness> {
+        vec![OurCloseness {
+            person: PersonId::parse("cfo").unwrap(),
+            closeness,
+            level: crate::closeness::level_of(closeness),
+            best_connector: Some(PersonId::parse("ana").unwrap()),
+            strong_ties: u32::from(strong),
+            last_contact: None,
+        }]
+    }
+
+    fn with_ana(mut d: AccountData) -> AccountData {
+        let mut ana = person("ana", 4, None);
+        ana.org = OrgId::parse("us").unwrap();
+        ana.name = "Ana Seller".into();
+        d.our_people.push(ana);
+        d.people[0].title = Some("CFO".into());
+        d
+    }
+
+    #[test]
+    fn a_missing_role_names_its_holder_and_our_best_tie() {
+        let d = with_ana(fixture());
+        let cfg = DealConfig::default();
+        let eb = |p: &AccountPatterns| {
+            p.warnings
+                .iter()
+                .find(|w| w.missing.as_deref() == Some("role:economic_buyer"))
+                .cloned()
+                .expect("a warning on the economic buyer")
+        };
+
+        // A weak tie: we have no tie to the CFO, and who comes closest.
+        let w = eb(&account_patterns_with_ties(
+            &d,
+            &cfg,
+            &ana_to_cfo(0.2, false),
+        ));
+        assert!(
+            w.text.ends_with(
+                "; we have no tie to CFO (CFO, economic buyer): best is Ana Seller at acquainted"
+            ),
+            "{}",
+            w.text
+        );
+        assert_eq!(w.holders.len(), 1);
+        let h = &w.holders[0];
+        assert_eq!(h.person.as_str(), "cfo");
+        assert_eq!(h.closeness_level, ClosenessLevel::ACQUAINTED);
+        assert_eq!(h.best_connector_name.as_deref(), Some("Ana Seller"));
+        assert!(!h.strong);
+
+        // A strong tie: bring the CFO in through it.
+        let w = eb(&account_patterns_with_ties(
+            &d,
+            &cfg,
+            &ana_to_cfo(0.6, true),
+        ));
+        assert!(
+            w.text.ends_with(
+                "; our best tie to the economic buyer CFO is trusted (Ana Seller): ask Ana Seller to bring CFO in"
+            ),
+            "{}",
+            w.text
+        );
+        assert!(w.holders[0].strong);
+
+        // No tie at all, and no one holding the role.
+        let w = eb(&account_patterns_with_ties(&d, &cfg, &[]));
+        assert!(
+            w.text.ends_with(
+                "; we have no tie to CFO (CFO, economic buyer): none of our people has met them"
+            ),
+            "{}",
+            w.text
+        );
+        assert_eq!(w.holders[0].closeness, 0.0);
+
+        // Nobody on record holds the role: the deals keep the CFO's
+        // contacts (so the pattern stands) but the person record is gone.
+        let mut unknown = d.clone();
+        unknown.people.retain(|p| p.id.as_str() != "cfo");
+        let w = eb(&account_patterns_with_ties(&unknown, &cfg, &[]));
+        assert!(
+            w.text
+                .ends_with("; nobody at Acme is on record as economic buyer: find out who is"),
+            "{}",
+            w.text
+        );
+        assert!(w.holders.is_empty());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use renmai_graph::OrgId;
 use renmai_graph::deals::DealConfig;
-use renmai_graph::patterns::{AccountPatterns, account_patterns};
+use renmai_graph::patterns::AccountPatterns;
 
 use crate::engine::Engine;
 
@@ -28,7 +28,7 @@ pub async fn run(engine: &Engine, deals: &DealConfig, args: PatternsArgs) -> any
     let Some(data) = engine.account_data(&id).await? else {
         bail!("no customer account with id {id}");
     };
-    let p = account_patterns(&data, deals);
+    let p = crate::patterns::patterns(engine, deals, &data).await?;
     match args.format {
         PatternsFormat::Json => println!("{}", serde_json::to_string_pretty(&p)?),
         PatternsFormat::Table => print!("{}", text(&data.account.name, &p)),

@@ -210,6 +210,66 @@ pub struct DealPage {
     pub chain: Vec<ChainLine>,
     pub by_stage: Vec<StageChainLine>,
     pub versions: Vec<VersionLine>,
+    pub patterns_href: String,
+    pub pattern_warnings: Vec<PatternLine>,
+}
+
+/// A departure from the account's usual pattern, with its evidence.
+pub struct PatternLine {
+    pub text: String,
+    /// The closed deals it rests on.
+    pub evidence: Vec<(String, String)>,
+    pub holders: Vec<HolderLine>,
+}
+
+/// Someone who holds what the deal lacks, and our best tie to them.
+pub struct HolderLine {
+    pub href: String,
+    pub name: String,
+    /// Title, role and level.
+    pub who: String,
+    /// "trusted (61%) through Ana Seller" or "stranger (0%): no tie".
+    pub tie: String,
+}
+
+impl PatternLine {
+    fn of(w: &renmai_graph::patterns::PatternWarning) -> PatternLine {
+        PatternLine {
+            text: w.text.clone(),
+            evidence: w
+                .evidence
+                .iter()
+                .map(|o| (format!("/deals/{}", enc(o.as_str())), o.to_string()))
+                .collect(),
+            holders: w
+                .holders
+                .iter()
+                .map(|h| HolderLine {
+                    href: format!("/people/{}", enc(h.person.as_str())),
+                    name: h.name.clone(),
+                    who: [
+                        h.title.clone(),
+                        h.role.map(|r| r.label().to_owned()),
+                        (h.level != renmai_graph::Level::UNKNOWN)
+                            .then(|| h.level.label().to_owned()),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .filter(|s| !s.trim().is_empty())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                    tie: format!(
+                        "{} ({:.0}%){}",
+                        h.closeness_level.name(),
+                        h.closeness * 100.0,
+                        h.best_connector_name
+                            .as_ref()
+                            .map_or(": no tie".to_owned(), |c| format!(" through {c}"))
+                    ),
+                })
+                .collect(),
+        }
+    }
 }
 
 fn acceptance(v: Option<u8>) -> String {
@@ -320,6 +380,8 @@ async fn deal_page(
         .collect();
     let stage_key = stage.and_then(|s| cfg.stage_index(s));
     render(&DealPage {
+        patterns_href: format!("/accounts/{}/patterns", enc(d.deal.account.as_str())),
+        pattern_warnings: d.pattern_warnings.iter().map(PatternLine::of).collect(),
         deal: DealLine::of(cfg, &d.deal),
         id: id.to_string(),
         as_of: d.as_of.to_rfc3339(),

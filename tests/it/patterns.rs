@@ -1,6 +1,7 @@
 //! Project behaviour patterns (PBM) from the store: a bundle whose patterns
 //! are known (four wins that all had the CFO by the proposal stage, two
-//! losses without), through the CLI's text and the API.
+//! losses without), through the CLI's text and the API, and on the open
+//! deal's page and API with our tie to the CFO (absent, then strong).
 
 use renmai::engine::Engine;
 use renmai_graph::OrgId;
@@ -10,6 +11,12 @@ use renmai_graph::patterns::account_patterns;
 use crate::helpers::TestStore;
 
 fn write_bundle(dir: &std::path::Path) {
+    write_bundle_with(dir, false);
+}
+
+/// The bundle; with `tie`, Ana Seller met the CFO often lately and assessed
+/// her as an ally yesterday (dated from now: the pages score as of now).
+fn write_bundle_with(dir: &std::path::Path, tie: bool) {
     std::fs::create_dir_all(dir).unwrap();
     let mut opps = String::from("opportunity_id,account_id,name,status,amount,stage,close_date\n");
     let mut stages = String::from("opportunity_id,stage,at\n");
@@ -37,6 +44,18 @@ fn write_bundle(dir: &std::path::Path) {
     }
     opps.push_str("o1,1,Expansion,open,120000,negotiation,2026-06-30\n");
     contacts.push_str("o1,11,technical_buyer,2025-10-01T00:00:00Z\n");
+    let mut interactions =
+        String::from("interaction_id,from_person,to_person,kind,timestamp,direction\n");
+    let mut assessments = String::from("from_person,to_person,level,assessed_at,by_person\n");
+    if tie {
+        let now = chrono::Utc::now();
+        for i in 1..=8i64 {
+            let at = (now - chrono::Duration::days(i * 5)).format("%Y-%m-%dT10:00:00Z");
+            interactions.push_str(&format!("m{i},1,10,meeting,{at},outbound\n"));
+        }
+        let at = (now - chrono::Duration::days(1)).format("%Y-%m-%dT00:00:00Z");
+        assessments.push_str(&format!("1,10,4,{at},1\n"));
+    }
     let files = [
         (
             "organizations.csv",
@@ -44,8 +63,10 @@ fn write_bundle(dir: &std::path::Path) {
         ),
         (
             "people.csv",
-            "person_id,org_id,name,level,role\n1,0,Ana Seller,4,none\n10,1,Carla CFO,1,economic_buyer\n11,1,Dev Tech,3,technical_buyer\n".to_owned(),
+            "person_id,org_id,name,title,level,role\n1,0,Ana Seller,,4,none\n10,1,Carla CFO,CFO,1,economic_buyer\n11,1,Dev Tech,,3,technical_buyer\n".to_owned(),
         ),
+        ("interactions.csv", interactions),
+        ("assessments.csv", assessments),
         ("opportunities.csv", opps),
         ("opportunity_stages.csv", stages),
         ("opportunity_contacts.csv", contacts),
@@ -127,4 +148,105 @@ async fn get(t: &TestStore, uri: &str, token: &str) -> (u16, String) {
     let status = resp.status().as_u16();
     let body = resp.into_body().collect().await.unwrap().to_bytes();
     (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+async fn page(t: &TestStore, uri: &str) -> (u16, String) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let resp = t
+        .router()
+        .oneshot(
+            axum::http::Request::get(uri)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn the_deal_page_warns_that_we_have_no_tie_to_the_missing_cfo() {
+    let t = TestStore::new();
+    let dir = t.dir.path().join("bundle");
+    write_bundle_with(&dir, false);
+    let (_, b, _) = renmai::import::read(&dir).unwrap();
+    t.import(b).await;
+
+    let (status, body) = page(&t, "/deals/o1").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("id=\"pattern-warnings\""), "{body}");
+    assert!(
+        body.contains("4 of 4 of their medium deals involved an economic buyer by stage Proposal"),
+        "{body}"
+    );
+    assert!(
+        body.contains(
+            "we have no tie to Carla CFO (CFO, economic buyer): none of our people has met them"
+        ),
+        "{body}"
+    );
+    assert!(
+        body.contains("href=\"/deals/w1\""),
+        "evidence links: {body}"
+    );
+    assert!(
+        body.contains("stranger (0%): no tie"),
+        "the holder with her score: {body}"
+    );
+    // A won deal has no pattern warnings.
+    let (status, body) = page(&t, "/deals/w1").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(!body.contains("pattern-warnings"), "{body}");
+}
+
+#[tokio::test]
+async fn the_deal_page_and_api_name_our_strong_tie_to_the_missing_cfo() {
+    let t = TestStore::new();
+    let dir = t.dir.path().join("bundle");
+    write_bundle_with(&dir, true);
+    let (_, b, _) = renmai::import::read(&dir).unwrap();
+    t.import(b).await;
+
+    let (status, body) = page(&t, "/deals/o1").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("(Ana Seller): ask Ana Seller to bring Carla CFO in"),
+        "{body}"
+    );
+    assert!(!body.contains("we have no tie"), "{body}");
+    assert!(body.contains("through Ana Seller"), "{body}");
+
+    let secret = renmai::auth::generate_token();
+    use renmai::store::Store;
+    t.store
+        .save_token(
+            "crm",
+            renmai::auth::TokenScope::Read,
+            &renmai::auth::hash_token(&secret),
+            false,
+        )
+        .await
+        .unwrap();
+    let (status, body) = get(&t, "/api/v1/deals/o1", &secret).await;
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let w = v["pattern_warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["missing"] == "role:economic_buyer")
+        .unwrap_or_else(|| panic!("a warning on the economic buyer: {v}"));
+    assert_eq!(w["evidence"].as_array().unwrap().len(), 4);
+    let h = &w["holders"][0];
+    assert_eq!(h["person"], "10");
+    assert_eq!(h["best_connector"], "1");
+    assert_eq!(h["strong"], true, "{h}");
+    assert!(h["closeness"].as_f64().unwrap() >= 0.55, "{h}");
+    // The account's patterns API carries the same holders.
+    let (_, body) = get(&t, "/api/v1/accounts/1/patterns", &secret).await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["warnings"][0]["holders"][0]["person"], "10", "{v}");
 }

@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Html;
 use renmai_graph::OrgId;
-use renmai_graph::patterns::{AccountPatterns, account_patterns};
+use renmai_graph::patterns::AccountPatterns;
 
 use super::render;
 use crate::web::{AppError, AppState};
@@ -40,7 +40,7 @@ pub(super) async fn patterns_page(
         .account_data(&account)
         .await?
         .ok_or_else(not_found)?;
-    let p = account_patterns(&data, &state.deals);
+    let p = crate::patterns::patterns(&state.engine, &state.deals, &data).await?;
     let median = |m: Option<f64>, n: usize| match m {
         Some(m) => format!("{m} (n={n})"),
         None => format!("too few (n={n})"),
