@@ -2358,6 +2358,133 @@ type OurRow = (
     Option<usize>,
 );
 
+/// What the demo keeps beside its bundle: the service desk's fields of its
+/// service cases (severity, dates, title) and presales and experts on open
+/// deals, so the leads and sales-support pages tell a story too. Stored with
+/// [`crate::store::Store::save_service_cases`] and
+/// [`crate::store::Store::save_deal_support`] after the bundle.
+pub struct DemoExtras {
+    /// A few recent cases at Lumen Health, whose data team calls service
+    /// more and more: a lead.
+    pub interactions: Vec<renmai_graph::Interaction>,
+    pub cases: Vec<renmai_graph::service::ServiceCase>,
+    pub support: Vec<renmai_graph::support::DealSupport>,
+}
+
+/// The extras for `bundle` (the demo of the same `today`): one case row per
+/// `service_case` interaction between a customer and one of ours, plus the
+/// rising Lumen cases and the support assignments.
+pub fn demo_extras(today: NaiveDate, bundle: &Bundle) -> DemoExtras {
+    use renmai_graph::service::{ServiceCase, Severity};
+    use renmai_graph::support::{DealSupport, SupportRole};
+    use renmai_graph::{Interaction, InteractionId, InteractionKind, Timestamp};
+
+    const SUBJECTS: [&str; 6] = [
+        "Login failures after upgrade",
+        "Report export times out",
+        "Data feed delayed",
+        "Licence count question",
+        "Integration error on sync",
+        "Dashboard shows stale figures",
+    ];
+    let org_of: std::collections::HashMap<&PersonId, &OrgId> =
+        bundle.people.iter().map(|p| (&p.id, &p.org)).collect();
+    let ours: std::collections::HashSet<&OrgId> = bundle
+        .organizations
+        .iter()
+        .filter(|o| o.is_ours)
+        .map(|o| &o.id)
+        .collect();
+    let ours_id = |i: usize| PersonId::parse(&format!("nw-{:02}", i + 1)).expect("an id");
+    let midnight = |days_ago: i64| {
+        let d = today - chrono::Duration::days(days_ago);
+        Timestamp::from_epoch_seconds(
+            d.and_hms_opt(14, 0, 0)
+                .expect("a time")
+                .and_utc()
+                .timestamp(),
+        )
+    };
+    let lumen = [
+        ("lh-027", 8),
+        ("lh-027", 21),
+        ("lh-030", 30),
+        ("lh-027", 44),
+        ("lh-027", 63),
+    ];
+    let interactions: Vec<Interaction> = lumen
+        .iter()
+        .enumerate()
+        .map(|(i, (contact, days_ago))| Interaction {
+            id: InteractionId::parse(&format!("demo-case-lh-{i}")).expect("an id"),
+            kind: InteractionKind::ServiceCase,
+            at: midnight(*days_ago),
+            initiator: person_id(contact),
+            participants: vec![person_id(contact), ours_id(SVC)],
+        })
+        .collect();
+    let mut cases = Vec::new();
+    for (n, ix) in bundle
+        .interactions
+        .iter()
+        .chain(&interactions)
+        .filter(|i| i.kind == InteractionKind::ServiceCase)
+        .enumerate()
+    {
+        let customer = ix
+            .participants
+            .iter()
+            .find(|p| org_of.get(p).is_some_and(|o| !ours.contains(*o)));
+        let owner = ix
+            .participants
+            .iter()
+            .find(|p| org_of.get(p).is_some_and(|o| ours.contains(*o)));
+        let (Some(contact), Some(account)) = (customer, customer.and_then(|c| org_of.get(c)))
+        else {
+            continue;
+        };
+        let opened = ix.at;
+        let closed =
+            Timestamp::from_epoch_seconds(opened.epoch_seconds() + 86_400 * (1 + n as i64 % 6));
+        cases.push(ServiceCase {
+            case_id: format!("CS-{:05}", 10_000 + n),
+            interaction: ix.id.clone(),
+            account: (*account).clone(),
+            contact: contact.clone(),
+            owner: owner.cloned(),
+            opened,
+            // The newest Lumen case is still open.
+            closed: (ix.id.as_str() != "demo-case-lh-0").then_some(closed),
+            severity: Some(Severity::ALL[n % Severity::ALL.len()]),
+            subject: Some(SUBJECTS[n % SUBJECTS.len()].to_owned()),
+        });
+    }
+    let open_deals = bundle
+        .opportunities
+        .iter()
+        .filter(|o| o.status == renmai_graph::OpportunityStatus::Open);
+    let mut support = Vec::new();
+    for (n, o) in open_deals.enumerate() {
+        let (who, role) = if n % 2 == 0 {
+            (SE1, SupportRole::Presales)
+        } else {
+            (SE2, SupportRole::SolutionExpert)
+        };
+        support.push(DealSupport {
+            opportunity: o.id.clone(),
+            person: ours_id(who),
+            role,
+            from: today - chrono::Duration::days(30 + 15 * n as i64),
+            to: None,
+        });
+    }
+    DemoExtras {
+        interactions,
+        cases,
+        support,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::{HashMap, HashSet};
@@ -2656,5 +2783,43 @@ mod tests {
                 .iter()
                 .any(|p| p.role == Some(BuyingRole::EconomicBuyer))
         );
+    }
+
+    #[test]
+    fn extras_name_stored_cases_and_open_deals_and_make_lumen_a_lead() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        let b = demo_bundle(today);
+        let x = demo_extras(today, &b);
+        let ids: std::collections::HashSet<_> = b
+            .interactions
+            .iter()
+            .chain(&x.interactions)
+            .map(|i| i.id.clone())
+            .collect();
+        assert!(x.cases.len() > 100, "{} cases", x.cases.len());
+        assert!(x.cases.iter().all(|c| ids.contains(&c.interaction)));
+        let recent = |who: &str| {
+            let since = today - chrono::Duration::days(90);
+            x.cases
+                .iter()
+                .filter(|c| c.contact.as_str() == who)
+                .filter(|c| {
+                    c.opened.epoch_seconds()
+                        >= since.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp()
+                })
+                .count()
+        };
+        assert!(
+            recent("lh-027") >= 3,
+            "the Lumen data team's cases are recent"
+        );
+        let open: std::collections::HashSet<_> = b
+            .opportunities
+            .iter()
+            .filter(|o| o.status == renmai_graph::OpportunityStatus::Open)
+            .map(|o| &o.id)
+            .collect();
+        assert_eq!(x.support.len(), open.len());
+        assert!(x.support.iter().all(|s| open.contains(&s.opportunity)));
     }
 }

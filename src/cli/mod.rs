@@ -545,7 +545,10 @@ async fn load_demo(store: &dyn Store, quiet: bool, always: bool) -> anyhow::Resu
         tracing::info!("store is not empty; --demo leaves it as it is");
         return Ok(());
     }
-    let bundle = crate::demo::demo_bundle(chrono::Utc::now().date_naive());
+    let today = chrono::Utc::now().date_naive();
+    let mut bundle = crate::demo::demo_bundle(today);
+    let extras = crate::demo::demo_extras(today, &bundle);
+    bundle.interactions.extend(extras.interactions);
     let src = SourceMap::synthetic("demo", &bundle)
         .with_provenance(crate::privacy::Provenance::cli("demo"));
     let summary = store.import(bundle, src, progress(quiet)).await?;
@@ -553,6 +556,20 @@ async fn load_demo(store: &dyn Store, quiet: bool, always: bool) -> anyhow::Resu
         eprintln!("the demo data is already loaded");
     } else {
         eprintln!("loaded the demo data ({} records)", summary.new_records());
+    }
+    // Service cases' own fields and deal support live beside the bundle;
+    // a store without them (Neo4j) keeps the demo without them.
+    let locations = vec![];
+    let beside = async {
+        store.save_service_cases(extras.cases).await?;
+        store.save_deal_support(extras.support, locations).await?;
+        Ok::<_, crate::store::StoreError>(())
+    };
+    match beside.await {
+        Err(crate::store::StoreError::Backend(e)) if e.contains("not supported") => {
+            tracing::info!("demo without service cases and deal support: {e}");
+        }
+        other => other?,
     }
     Ok(())
 }

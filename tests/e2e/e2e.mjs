@@ -317,6 +317,21 @@ try {
     await page.goto(base + path);
     await page.screenshot({ path: join(out, `e2e-${name}.png`), fullPage: true });
   }
+  // Deals, reports, service leads, sales support and patterns (issue 9):
+  // each page renders what it names, and the deal's chain can be moved
+  // back in time from its stage timeline.
+  for (const [path, name, text] of [
+    ["/deals", "deals", /Meridian/],
+    ["/deals/opp-mb-3", "deal", /Stage timeline[\s\S]*Decision chain as of/],
+    ["/reports", "reports", /Reports/],
+    ["/leads", "leads", /Leads from service[\s\S]*Lumen Health Group/],
+    ["/support", "support", /Sales support load[\s\S]*presales/i],
+    ["/accounts/acc-meridian/patterns", "patterns", /Time per stage/],
+  ]) {
+    await page.goto(base + path);
+    assert.match(await page.locator("main").innerText(), text, `${path} shows ${text}`);
+    await page.screenshot({ path: join(out, `e2e-${name}.png`), fullPage: true });
+  }
   assert.deepEqual(errors, [], "no script errors");
   console.log("e2e: ok");
 } catch (e) {
