@@ -64,16 +64,20 @@ if [ "${RENMAI_SKIP_BROWSER:-}" != "1" ]; then
 fi
 # --- end of the browser section -------------------------------------------
 
-# ---- fuzzing (issue 10): every cargo-fuzz target of tests/fuzz for a bounded
-# time (RENMAI_FUZZ_SECONDS each, default 20), starting from the committed
-# corpus; new inputs go to a scratch folder, so the corpus stays small. A
-# crash, a hang over 10 s or an allocation over 2 GB fails the run (its input
-# is left in tests/fuzz/artifacts/). cargo-fuzz needs nightly: installed here
-# when missing (rustup and cargo install keep both in ~/.rustup, ~/.cargo for
-# the next run). RENMAI_FUZZ_SECONDS=0 skips fuzzing.
-fuzz_seconds=${RENMAI_FUZZ_SECONDS:-20}
-if [ "$fuzz_seconds" != "0" ]; then
-  step "fuzz: every target for ${fuzz_seconds} s (nightly, cargo-fuzz)"
+# ---- fuzzing (issue 10): every cargo-fuzz target of tests/fuzz for a fixed
+# number of runs (RENMAI_FUZZ_RUNS each, default 4000) from a fixed seed,
+# starting from the committed corpus: the same inputs on every machine, so a
+# run that passes here passes in CI. RENMAI_FUZZ_SECONDS (default 120) caps
+# each target's time on a slow machine. New inputs go to a scratch folder, so
+# the corpus stays small. A crash, a hang over 10 s or an allocation over
+# 2 GB fails the run (its input is left in tests/fuzz/artifacts/; add it to
+# the corpus once fixed). cargo-fuzz needs nightly: installed here when
+# missing (rustup and cargo install keep both in ~/.rustup, ~/.cargo for the
+# next run). RENMAI_FUZZ_RUNS=0 skips fuzzing.
+fuzz_runs=${RENMAI_FUZZ_RUNS:-4000}
+fuzz_seconds=${RENMAI_FUZZ_SECONDS:-120}
+if [ "$fuzz_runs" != "0" ]; then
+  step "fuzz: every target for ${fuzz_runs} runs from seed 1 (nightly, cargo-fuzz)"
   rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
   cargo +nightly fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --version 0.13.2 --locked
   # Its own target folder: nightly and ASan artifacts never mix with stable ones.
@@ -85,7 +89,7 @@ if [ "$fuzz_seconds" != "0" ]; then
     mkdir -p "$fuzz_tmp/$t"
     CARGO_TARGET_DIR="$fuzz_target_dir" cargo +nightly fuzz run --fuzz-dir tests/fuzz "$t" \
         "$fuzz_tmp/$t" "tests/fuzz/corpus/$t" -- \
-        -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+        -seed=1 -runs="$fuzz_runs" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
         -print_final_stats=1 2>"$fuzz_tmp/$t.log" \
       || { tail -40 "$fuzz_tmp/$t.log" >&2; echo "fuzz target $t failed" >&2; exit 1; }
     grep -h 'stat::number_of_executed_units' "$fuzz_tmp/$t.log" | sed "s/^/  $t: /" >&2 || true

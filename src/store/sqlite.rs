@@ -711,7 +711,13 @@ impl<'b> Participants<'b> {
             .par_chunks(1 << 16)
             .map(|c| {
                 let mut s = FxHashSet::default();
-                s.extend(c.iter().flat_map(|i| &i.participants));
+                // The initiator too: validation (alongside) rejects one
+                // who is not a participant, but the write must not trip
+                // over it first.
+                s.extend(
+                    c.iter()
+                        .flat_map(|i| std::iter::once(&i.initiator).chain(&i.participants)),
+                );
                 s
             })
             .reduce(FxHashSet::default, |mut a, b| {
