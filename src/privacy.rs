@@ -91,9 +91,11 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
-/// What `forget` removed, table by table.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// What `forget` removed, table by table (also the body of
+/// `DELETE /api/v1/people/{id}`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ForgetReport {
+    /// How the audit log names the erased person from now on.
     pub person: String,
     pub emails: u64,
     pub external_ids: u64,

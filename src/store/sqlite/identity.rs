@@ -81,7 +81,7 @@ CREATE TABLE person_merges (
 ) WITHOUT ROWID;
 "#;
 
-fn now() -> i64 {
+pub(super) fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
@@ -168,7 +168,7 @@ fn person_pk(tx: &Transaction<'_>, id: &str) -> Result<i64, StoreError> {
 }
 
 /// The customer account of each participant (none for our people).
-fn accounts_of(tx: &Transaction<'_>, pks: &[i64]) -> Result<Vec<String>, StoreError> {
+pub(super) fn accounts_of(tx: &Transaction<'_>, pks: &[i64]) -> Result<Vec<String>, StoreError> {
     let mut q = tx.prepare_cached(
         "SELECT CASE WHEN o.is_ours THEN NULL ELSE p.org_id END FROM people p JOIN organizations o ON o.id = p.org_id WHERE p.pk = ?1",
     )?;
@@ -222,7 +222,7 @@ fn account_row(
         .optional()?)
 }
 
-fn pks(s: &str) -> Result<Vec<i64>, StoreError> {
+pub(super) fn pks(s: &str) -> Result<Vec<i64>, StoreError> {
     s.split(',')
         .map(|x| x.parse::<i64>())
         .collect::<Result<_, _>>()

@@ -12,6 +12,7 @@ use renmai_graph::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::StoreError;
+use super::identity::{accounts_of, now, pks};
 use crate::privacy::{
     AuditEntry, ForgetReport, ImportRecord, PersonProvenance, Provenance, RetentionReport,
     redacted_id,
@@ -49,10 +50,6 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_at ON audit_log (at);
 "#;
-
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
 
 /// Records a write about to happen; its id goes on every row it stores.
 pub(super) fn begin_import(tx: &Transaction<'_>, p: &Provenance) -> Result<i64, StoreError> {
@@ -151,31 +148,6 @@ pub(super) fn person_provenance(
     }))
 }
 
-fn parse_pks(s: &str) -> Result<Vec<i64>, StoreError> {
-    s.split(',')
-        .map(|x| x.parse::<i64>())
-        .collect::<Result<_, _>>()
-        .map_err(|e| StoreError::Backend(format!("stored participants {s:?}: {e}")))
-}
-
-/// The customer accounts of these participants, each once, in order.
-fn accounts_of(tx: &Transaction<'_>, pks: &[i64]) -> Result<Vec<String>, StoreError> {
-    let mut q = tx.prepare_cached(
-        "SELECT CASE WHEN o.is_ours THEN NULL ELSE p.org_id END FROM people p JOIN organizations o ON o.id = p.org_id WHERE p.pk = ?1",
-    )?;
-    let mut out: Vec<String> = Vec::new();
-    for pk in pks {
-        if let Some(Some(a)) = q
-            .query_row([pk], |r| r.get::<_, Option<String>>(0))
-            .optional()?
-            && !out.contains(&a)
-        {
-            out.push(a);
-        }
-    }
-    Ok(out)
-}
-
 /// `text` with each occurrence of `word` that stands alone (not part of a
 /// longer id or word: "1" in "write 1:" but not in "1034") replaced.
 fn replace_word(text: &str, word: &str, with: &str) -> String {
@@ -238,10 +210,7 @@ pub(super) fn forget(
         .collect::<Result<_, _>>()?;
     let mut others: Vec<i64> = Vec::new();
     for (iid, at, parts, account) in found {
-        let left: Vec<i64> = parse_pks(&parts)?
-            .into_iter()
-            .filter(|p| *p != pk)
-            .collect();
+        let left: Vec<i64> = pks(&parts)?.into_iter().filter(|p| *p != pk).collect();
         if let Some(a) = &account {
             tx.execute(
                 "DELETE FROM interactions_by_account WHERE account_id = ?1 AND at = ?2 AND interaction_id = ?3",

@@ -13,63 +13,6 @@ use crate::privacy::{ForgetReport, PersonProvenance};
 use crate::store::{Store, StoreError};
 use crate::web::{AppError, AppState};
 
-/// What erasing a person removed, table by table.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ForgetOut {
-    /// How the audit log names the erased person from now on.
-    pub person: String,
-    pub emails: u64,
-    pub external_ids: u64,
-    /// Interactions deleted because fewer than two participants remained.
-    pub interactions_deleted: u64,
-    /// Interactions kept without the person.
-    pub interactions_edited: u64,
-    pub account_team: u64,
-    pub influences: u64,
-    pub assessments: u64,
-    pub assessments_unattributed: u64,
-    pub deal_contacts: u64,
-    /// Service cases they were the contact of (deleted) or owned (unowned).
-    pub service_cases: u64,
-    /// Their presales or expert assignments on deals.
-    pub deal_support: u64,
-    pub deals_unowned: u64,
-    pub reports_unlinked: u64,
-    pub review_pairs: u64,
-    pub merge_records: u64,
-    pub plan_items: u64,
-    pub snapshots_scrubbed: u64,
-    pub idempotency_entries: u64,
-    pub audit_lines_redacted: u64,
-}
-
-impl From<ForgetReport> for ForgetOut {
-    fn from(r: ForgetReport) -> Self {
-        ForgetOut {
-            person: r.person,
-            emails: r.emails,
-            external_ids: r.external_ids,
-            interactions_deleted: r.interactions_deleted,
-            interactions_edited: r.interactions_edited,
-            account_team: r.account_team,
-            influences: r.influences,
-            assessments: r.assessments,
-            assessments_unattributed: r.assessments_unattributed,
-            deal_contacts: r.deal_contacts,
-            service_cases: r.service_cases,
-            deal_support: r.deal_support,
-            deals_unowned: r.deals_unowned,
-            reports_unlinked: r.reports_unlinked,
-            review_pairs: r.review_pairs,
-            merge_records: r.merge_records,
-            plan_items: r.plan_items,
-            snapshots_scrubbed: r.snapshots_scrubbed,
-            idempotency_entries: r.idempotency_entries,
-            audit_lines_redacted: r.audit_lines_redacted,
-        }
-    }
-}
-
 /// Erases a person everywhere: their record, addresses and CRM ids, team,
 /// influence, assessment and deal lines, review and merge records, plan
 /// mentions, cached API responses, and the cached scores; interactions lose
@@ -77,12 +20,12 @@ impl From<ForgetReport> for ForgetOut {
 /// in the database files. Needs a write token; recorded in the audit log.
 #[utoipa::path(delete, path = "/people/{id}", tag = "people",
     params(("id" = String, Path, description = "Person id", example = "hm-001")),
-    responses((status = 200, description = "Erased; what was removed", body = ForgetOut), CommonErrors, NotFound))]
+    responses((status = 200, description = "Erased; what was removed", body = ForgetReport), CommonErrors, NotFound))]
 pub async fn forget_person(
     State(state): State<AppState>,
     WriteAccess(token): WriteAccess,
     Path(id): Path<String>,
-) -> Result<Json<ForgetOut>, AppError> {
+) -> Result<Json<ForgetReport>, AppError> {
     let id = PersonId::parse(&id).map_err(|e| AppError::Unprocessable {
         detail: format!("parameter id: {e}"),
         field: Some("id".into()),
@@ -94,7 +37,7 @@ pub async fn forget_person(
     // Whatever happened, no cached score may still hold them.
     state.engine.invalidate();
     match result {
-        Ok(r) => Ok(Json(r.into())),
+        Ok(r) => Ok(Json(r)),
         Err(StoreError::NotFound(_)) => Err(AppError::NotFound(format!(
             "there is no person {id:?} (already erased, or never stored)"
         ))),
