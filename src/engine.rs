@@ -24,8 +24,10 @@ use lru::LruCache;
 use renmai_graph::paths::WarmPath;
 use renmai_graph::plan::AccountPlan;
 use renmai_graph::score::WhatIfLeaves;
-use renmai_graph::{AccountData, AccountScores, OrgId, PersonId, ScoringConfig, Timestamp};
-use rustc_hash::FxHashSet;
+use renmai_graph::{
+    AccountData, AccountScores, Interaction, OrgId, PersonId, ScoringConfig, Timestamp,
+};
+use rustc_hash::{FxHashMap, FxHashSet};
 use tokio::sync::OnceCell;
 
 use crate::bundle::Bundle;
@@ -45,6 +47,9 @@ pub const DATA_BUDGET_BYTES: usize = 768 << 20;
 /// "now" scores of every medium account plus many fixed `as_of` ones.
 pub const SCORES_BUDGET_BYTES: usize = 512 << 20;
 
+/// The largest write whose interactions are added to cached slices in
+/// place; bigger ones (mailbox imports) drop the accounts they touch.
+pub const APPEND_MAX: usize = 1_000;
 /// How old the default ("now") scores may be while this minute's are
 /// computed in the background.
 pub const NOW_LAG: Duration = Duration::from_secs(300);
@@ -70,6 +75,8 @@ pub struct EngineStats {
     pub full_invalidations: AtomicU64,
     /// Accounts dropped from the caches by a write that touched them.
     pub account_invalidations: AtomicU64,
+    /// Cached slices a write of new interactions was added to in place.
+    pub appends: AtomicU64,
     /// Background moves of the default `as_of` to a new minute.
     pub refreshes: AtomicU64,
 }
@@ -81,6 +88,7 @@ pub struct EngineCounts {
     pub scorings: u64,
     pub full_invalidations: u64,
     pub account_invalidations: u64,
+    pub appends: u64,
     pub refreshes: u64,
 }
 
@@ -93,27 +101,59 @@ struct NowClock {
 
 struct DataEntry {
     loaded: Instant,
+    /// Names this version of the slice: scores computed from it carry it.
+    generation: u64,
     data: Arc<AccountData>,
     /// The account's people, to find the accounts a write touches.
     people: FxHashSet<PersonId>,
+    /// Our people in the slice: an appended interaction may name only
+    /// people the slice already has (see [`Engine::import`]).
+    ours: FxHashSet<PersonId>,
     bytes: usize,
 }
 
 struct ScoreEntry {
-    /// The slice the scores were computed from: the entry is valid while
-    /// that slice is the cached one.
-    data: Arc<AccountData>,
+    /// The [`DataEntry::generation`] the scores were computed from: the
+    /// entry is valid while that slice is the cached one.
+    generation: u64,
     scores: Arc<AccountScores>,
     bytes: usize,
+}
+
+/// What a slice being loaded must still match when it is put in the cache:
+/// no write since the load started may have touched the account.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct SliceVersion {
+    epoch: u64,
+    /// The account's write count, when its people are known.
+    account: Option<u64>,
+    /// Writes to people of accounts not known yet, when its are not.
+    unknown: u64,
+}
+
+/// Who belongs where, learned from the slices loaded: narrow writes (new
+/// interactions and assessments of existing people) then touch only the
+/// accounts of their people, and loads of other accounts stay valid.
+#[derive(Default)]
+struct Membership {
+    /// A customer's account, or `None` for one of our people.
+    owner: FxHashMap<PersonId, Option<OrgId>>,
+    /// Writes per known account.
+    writes: FxHashMap<OrgId, u64>,
+    /// Writes naming a person not in `owner`: any account not known yet
+    /// may hold them.
+    unknown_writes: u64,
 }
 
 /// Both caches and the write epoch under one lock, so "is this result still
 /// current?" and "store it" are one step.
 struct Caches {
-    /// Bumped by every invalidation; a computation that started in an
+    /// Bumped when everything is dropped; a computation that started in an
     /// older epoch may have read data a write has since changed, so its
     /// result is handed to its waiters but not cached.
     epoch: u64,
+    members: Membership,
+    next_generation: u64,
     data: LruCache<OrgId, DataEntry>,
     data_bytes: usize,
     scores: LruCache<ScoreKey, ScoreEntry>,
@@ -121,31 +161,117 @@ struct Caches {
 }
 
 impl Caches {
-    fn current_data(&mut self, account: &OrgId, ttl: Option<Duration>) -> Option<Arc<AccountData>> {
+    fn current_slice(
+        &mut self,
+        account: &OrgId,
+        ttl: Option<Duration>,
+    ) -> Option<(u64, Arc<AccountData>)> {
         let e = self.data.get(account)?;
         if ttl.is_some_and(|ttl| e.loaded.elapsed() >= ttl) {
             let e = self.data.pop(account).expect("present");
             self.data_bytes -= e.bytes;
             return None;
         }
-        Some(e.data.clone())
+        Some((e.generation, e.data.clone()))
     }
 
-    fn drop_account(&mut self, account: &OrgId) {
-        if let Some(e) = self.data.pop(account) {
-            self.data_bytes -= e.bytes;
+    fn version(&self, account: &OrgId) -> SliceVersion {
+        match self.members.writes.get(account) {
+            Some(&n) => SliceVersion {
+                epoch: self.epoch,
+                account: Some(n),
+                unknown: 0,
+            },
+            None => SliceVersion {
+                epoch: self.epoch,
+                account: None,
+                unknown: self.members.unknown_writes,
+            },
         }
+    }
+
+    fn generation(&mut self) -> u64 {
+        self.next_generation += 1;
+        self.next_generation
+    }
+
+    fn drop_scores(&mut self, account: &OrgId, keep: impl Fn(i64) -> bool) -> Vec<ScoreKey> {
         let keys: Vec<ScoreKey> = self
             .scores
             .iter()
             .filter(|(k, _)| &k.0 == account)
             .map(|(k, _)| k.clone())
             .collect();
+        let mut kept = Vec::new();
         for k in keys {
-            if let Some(e) = self.scores.pop(&k) {
+            if keep(k.1) {
+                kept.push(k);
+            } else if let Some(e) = self.scores.pop(&k) {
                 self.scores_bytes -= e.bytes;
             }
         }
+        kept
+    }
+
+    fn drop_account(&mut self, account: &OrgId) {
+        if let Some(e) = self.data.pop(account) {
+            self.data_bytes -= e.bytes;
+        }
+        self.drop_scores(account, |_| false);
+    }
+
+    /// Adds `new` (interactions of `account`'s people, not stored before)
+    /// to its cached slice in place, in the store's order, when every
+    /// person they name is known; scores as of a time before all of them
+    /// stay valid. `false` when the slice must be read again instead.
+    fn append(&mut self, account: &OrgId, new: &[&Interaction]) -> bool {
+        let Some(e) = self.data.get_mut(account) else {
+            return true;
+        };
+        let known = |p: &PersonId| {
+            e.people.contains(p)
+                || e.ours.contains(p)
+                || matches!(self.members.owner.get(p), Some(Some(_)))
+        };
+        if !new.iter().all(|i| i.participants.iter().all(known)) {
+            return false;
+        }
+        let data = Arc::make_mut(&mut e.data);
+        for i in new {
+            // As the stores give them back: the initiator first.
+            let mut participants = Vec::with_capacity(i.participants.len());
+            participants.push(i.initiator.clone());
+            participants.extend(
+                i.participants
+                    .iter()
+                    .filter(|p| **p != i.initiator)
+                    .cloned(),
+            );
+            let at = data
+                .interactions
+                .partition_point(|x| (x.at, &x.id) < (i.at, &i.id));
+            data.interactions.insert(
+                at,
+                Interaction {
+                    participants,
+                    ..(*i).clone()
+                },
+            );
+        }
+        let bytes = approx_data_bytes(&e.data);
+        self.data_bytes = self.data_bytes + bytes - e.bytes;
+        e.bytes = bytes;
+        self.next_generation += 1;
+        let generation = self.next_generation;
+        e.generation = generation;
+        let first = new.iter().map(|i| i.at.epoch_seconds()).min();
+        let kept = self.drop_scores(account, |as_of| first.is_some_and(|f| as_of < f));
+        for k in kept {
+            if let Some(s) = self.scores.peek_mut(&k) {
+                s.generation = generation;
+            }
+        }
+        true
     }
 
     fn clear(&mut self) {
@@ -153,34 +279,36 @@ impl Caches {
         self.scores.clear();
         self.data_bytes = 0;
         self.scores_bytes = 0;
+        self.members = Membership::default();
     }
 }
 
 /// One computation per key at a time: callers that ask for a key being
-/// computed await the same result. A flight belongs to the epoch it started
-/// in; after an invalidation, callers start a new one rather than join a
-/// computation that may have read the data before the write.
-struct Flights<K, V> {
-    map: Mutex<HashMap<K, Flight<V>>>,
+/// computed await the same result. A flight belongs to the version of the
+/// data it started from (a [`SliceVersion`] for loads, a slice generation
+/// for scorings); callers who need a newer one start their own rather than
+/// join a computation that may have read the data before a write.
+struct Flights<K, V, G> {
+    map: Mutex<HashMap<K, Flight<V, G>>>,
 }
 
-/// The epoch a computation started in, and where its result will be.
-type Flight<V> = (u64, Arc<OnceCell<V>>);
+/// The version a computation started from, and where its result will be.
+type Flight<V, G> = (G, Arc<OnceCell<V>>);
 
-impl<K: Hash + Eq + Clone, V> Flights<K, V> {
+impl<K: Hash + Eq + Clone, V, G: PartialEq> Flights<K, V, G> {
     fn new() -> Self {
         Flights {
             map: Mutex::new(HashMap::new()),
         }
     }
 
-    fn join(&self, key: &K, epoch: u64) -> Arc<OnceCell<V>> {
+    fn join(&self, key: &K, version: G) -> Arc<OnceCell<V>> {
         let mut map = self.map.lock().expect("flights");
         match map.get(key) {
-            Some((e, cell)) if *e == epoch => cell.clone(),
+            Some((v, cell)) if *v == version => cell.clone(),
             _ => {
                 let cell = Arc::new(OnceCell::new());
-                map.insert(key.clone(), (epoch, cell.clone()));
+                map.insert(key.clone(), (version, cell.clone()));
                 cell
             }
         }
@@ -212,8 +340,8 @@ pub struct Inner {
     store: Arc<dyn Store>,
     config: Arc<ScoringConfig>,
     caches: Mutex<Caches>,
-    data_flights: Flights<OrgId, Option<Arc<AccountData>>>,
-    score_flights: Flights<ScoreKey, Option<Arc<AccountScores>>>,
+    data_flights: Flights<OrgId, Option<(u64, Arc<AccountData>)>, SliceVersion>,
+    score_flights: Flights<ScoreKey, Option<Arc<AccountScores>>, u64>,
     /// `None` when the store reports other processes' writes (no TTL).
     ttl: Option<Duration>,
     started: Instant,
@@ -279,6 +407,8 @@ impl Engine {
             config: Arc::new(config),
             caches: Mutex::new(Caches {
                 epoch: 0,
+                members: Membership::default(),
+                next_generation: 0,
                 data: LruCache::unbounded(),
                 data_bytes: 0,
                 scores: LruCache::unbounded(),
@@ -318,16 +448,13 @@ impl Engine {
             scorings: s.scorings.load(Ordering::Relaxed),
             full_invalidations: s.full_invalidations.load(Ordering::Relaxed),
             account_invalidations: s.account_invalidations.load(Ordering::Relaxed),
+            appends: s.appends.load(Ordering::Relaxed),
             refreshes: s.refreshes.load(Ordering::Relaxed),
         }
     }
 
     fn caches(&self) -> std::sync::MutexGuard<'_, Caches> {
         self.caches.lock().expect("engine caches")
-    }
-
-    fn epoch(&self) -> u64 {
-        self.caches().epoch
     }
 
     /// Forgets every cached slice and score.
@@ -340,26 +467,59 @@ impl Engine {
             .fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Forgets the cached slices and scores of the accounts with one of
-    /// `people` among their stakeholders. Computations under way are not
-    /// cached when they finish (the epoch moves on): they may have read the
-    /// data before the write, and which account a person of an account not
-    /// yet cached belongs to is unknown here.
-    fn invalidate_people(&self, people: &FxHashSet<&PersonId>) {
+    /// After a narrow write (interactions and assessments only, every
+    /// interaction new), updates what it touched: the accounts of its
+    /// people. With `appended`, their new interactions are added to the
+    /// cached slices in place (no reload; scores as of before them stay);
+    /// otherwise, or where a slice cannot take them, the account is
+    /// dropped. Loads under way of a touched account, or of an account not
+    /// known yet when the write names someone unknown, are not cached when
+    /// they finish: they may have read the data before the write.
+    fn narrow_write(&self, people: &[PersonId], appended: Option<&[Interaction]>) {
         let mut c = self.caches();
-        c.epoch += 1;
-        let touched: Vec<OrgId> = c
-            .data
-            .iter()
-            .filter(|(_, e)| people.iter().any(|p| e.people.contains(*p)))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for a in &touched {
-            c.drop_account(a);
+        let mut touched: Vec<OrgId> = Vec::new();
+        let mut unknown = false;
+        for p in people {
+            match c.members.owner.get(p) {
+                Some(Some(a)) => touched.push(a.clone()),
+                Some(None) => {}
+                None => unknown = true,
+            }
         }
+        touched.sort();
+        touched.dedup();
+        if unknown {
+            c.members.unknown_writes += 1;
+        }
+        let (mut appended_to, mut dropped) = (0, 0);
+        for a in &touched {
+            *c.members.writes.entry(a.clone()).or_default() += 1;
+            let ok = match appended {
+                Some(new) => {
+                    let people = c.data.peek(a).map(|e| e.people.clone());
+                    let mine: Vec<&Interaction> = match &people {
+                        Some(people) => new
+                            .iter()
+                            .filter(|i| i.participants.iter().any(|p| people.contains(p)))
+                            .collect(),
+                        None => Vec::new(),
+                    };
+                    c.append(a, &mine)
+                }
+                None => false,
+            };
+            if ok {
+                appended_to += 1;
+            } else {
+                c.drop_account(a);
+                dropped += 1;
+            }
+        }
+        drop(c);
         self.stats
             .account_invalidations
-            .fetch_add(touched.len() as u64, Ordering::Relaxed);
+            .fetch_add(dropped, Ordering::Relaxed);
+        self.stats.appends.fetch_add(appended_to, Ordering::Relaxed);
     }
 
     /// Asks the store, at most every [`EXTERNAL_POLL`], whether another
@@ -423,12 +583,17 @@ impl Engine {
         } else {
             Vec::new()
         };
+        // Small writes of interactions alone (what API clients and CRMs
+        // send) are added to the cached slices instead of dropping them.
+        let appended =
+            (narrow && bundle.assessments.is_empty() && bundle.interactions.len() <= APPEND_MAX)
+                .then(|| bundle.interactions.clone());
         let result = self.store.import(bundle, sources, progress).await;
         match &result {
             // An interaction written again under its id may have moved to
             // other people: only new ones have a known set of accounts.
             Ok(summary) if narrow && summary.interactions.existing == 0 => {
-                self.invalidate_people(&touched.iter().collect())
+                self.narrow_write(&touched, appended.as_deref())
             }
             _ => self.invalidate(),
         }
@@ -440,16 +605,24 @@ impl Engine {
         &self,
         account: &OrgId,
     ) -> Result<Option<Arc<AccountData>>, StoreError> {
+        Ok(self.slice(account).await?.map(|(_, d)| d))
+    }
+
+    /// One account's slice and its generation.
+    async fn slice(&self, account: &OrgId) -> Result<Option<(u64, Arc<AccountData>)>, StoreError> {
         // Checked before the caches, which all viewers share.
         if !crate::access::may_see(account) {
             return Ok(None);
         }
         self.poll_external();
-        if let Some(d) = self.caches().current_data(account, self.ttl) {
-            return Ok(Some(d));
-        }
-        let epoch = self.epoch();
-        let cell = self.data_flights.join(account, epoch);
+        let version = {
+            let mut c = self.caches();
+            if let Some(d) = c.current_slice(account, self.ttl) {
+                return Ok(Some(d));
+            }
+            c.version(account)
+        };
+        let cell = self.data_flights.join(account, version);
         let result = cell
             .get_or_try_init(|| async {
                 self.stats.data_loads.fetch_add(1, Ordering::Relaxed);
@@ -460,8 +633,8 @@ impl Engine {
                 add_deal_supporters(self.store.as_ref(), &mut data).await?;
                 tracing::debug!(%account, elapsed = ?started.elapsed(), "loaded the account's slice");
                 let data = Arc::new(data);
-                self.put_data(account, epoch, data.clone());
-                Ok::<_, StoreError>(Some(data))
+                let generation = self.put_data(account, version, data.clone());
+                Ok::<_, StoreError>(Some((generation, data)))
             })
             .await
             .cloned();
@@ -469,17 +642,36 @@ impl Engine {
         result
     }
 
-    fn put_data(&self, account: &OrgId, epoch: u64, data: Arc<AccountData>) {
+    /// Caches a slice loaded under `version` unless a write touched the
+    /// account since; its generation either way.
+    fn put_data(&self, account: &OrgId, version: SliceVersion, data: Arc<AccountData>) -> u64 {
+        let people: FxHashSet<PersonId> = data.people.iter().map(|p| p.id.clone()).collect();
+        let ours: FxHashSet<PersonId> = data.our_people.iter().map(|p| p.id.clone()).collect();
+        let bytes = approx_data_bytes(&data);
+        let mut c = self.caches();
+        let generation = c.generation();
+        let current = c.version(account) == version;
+        if version.epoch == c.epoch {
+            // Who belongs where does not change without a full invalidation.
+            for p in &people {
+                c.members.owner.insert(p.clone(), Some(account.clone()));
+            }
+            for p in &ours {
+                c.members.owner.insert(p.clone(), None);
+            }
+            c.members.writes.entry(account.clone()).or_default();
+        }
+        if !current {
+            return generation;
+        }
         let entry = DataEntry {
             loaded: Instant::now(),
-            people: data.people.iter().map(|p| p.id.clone()).collect(),
-            bytes: approx_data_bytes(&data),
+            generation,
+            people,
+            ours,
+            bytes,
             data,
         };
-        let mut c = self.caches();
-        if c.epoch != epoch {
-            return;
-        }
         c.data_bytes += entry.bytes;
         if let Some(old) = c.data.put(account.clone(), entry) {
             c.data_bytes -= old.bytes;
@@ -488,6 +680,7 @@ impl Engine {
             let (_, e) = c.data.pop_lru().expect("nonempty");
             c.data_bytes -= e.bytes;
         }
+        generation
     }
 
     /// All scores of an account as of `as_of`, by default as of
@@ -593,13 +786,12 @@ impl Engine {
         if let Some(s) = self.cached_scores(&key) {
             return Ok(Some(s));
         }
-        let epoch = self.epoch();
-        let cell = self.score_flights.join(&key, epoch);
+        let Some((generation, data)) = self.slice(account).await? else {
+            return Ok(None);
+        };
+        let cell = self.score_flights.join(&key, generation);
         let result = cell
             .get_or_try_init(|| async {
-                let Some(data) = self.account_data(account).await? else {
-                    return Ok(None);
-                };
                 self.stats.scorings.fetch_add(1, Ordering::Relaxed);
                 let config = self.config.clone();
                 let d = data.clone();
@@ -611,7 +803,7 @@ impl Engine {
                 .map_err(|e| StoreError::Backend(format!("scoring failed: {e}")))?;
                 tracing::debug!(%account, %as_of, elapsed = ?started.elapsed(), "scored the account");
                 let scores = Arc::new(scores);
-                self.put_scores(&key, epoch, data, scores.clone());
+                self.put_scores(&key, generation, scores.clone());
                 Ok::<_, StoreError>(Some(scores))
             })
             .await
@@ -622,25 +814,21 @@ impl Engine {
 
     fn cached_scores(&self, key: &ScoreKey) -> Option<Arc<AccountScores>> {
         let mut c = self.caches();
-        let data = c.current_data(&key.0, self.ttl)?;
+        let (generation, _) = c.current_slice(&key.0, self.ttl)?;
         let e = c.scores.get(key)?;
-        Arc::ptr_eq(&e.data, &data).then(|| e.scores.clone())
+        (e.generation == generation).then(|| e.scores.clone())
     }
 
-    fn put_scores(
-        &self,
-        key: &ScoreKey,
-        epoch: u64,
-        data: Arc<AccountData>,
-        scores: Arc<AccountScores>,
-    ) {
+    /// Caches scores computed from the slice of `generation` while that
+    /// slice is still the cached one.
+    fn put_scores(&self, key: &ScoreKey, generation: u64, scores: Arc<AccountScores>) {
         let entry = ScoreEntry {
             bytes: approx_scores_bytes(&scores),
-            data,
+            generation,
             scores,
         };
         let mut c = self.caches();
-        if c.epoch != epoch {
+        if c.data.peek(&key.0).map(|e| e.generation) != Some(generation) {
             return;
         }
         c.scores_bytes += entry.bytes;

@@ -114,6 +114,7 @@ macro_rules! in_txn {
 mod block;
 mod forget;
 mod identity;
+mod version;
 
 /// Rows per `UNWIND $rows` statement: big enough to amortize the round trip,
 /// small enough that one statement's parameters stay a few hundred KB.
@@ -182,6 +183,8 @@ pub struct Neo4jStore {
     query_timeout: Duration,
     /// Account slices served from their packed block (see [`block`]).
     packed_reads: std::sync::atomic::AtomicU64,
+    /// Writes by other app servers (see [`version`]); set once connected.
+    external: Option<version::ExternalVersion>,
 }
 
 /// A URI without user and password, for messages and logs.
@@ -304,6 +307,7 @@ const LABELS: &[&str] = &[
     "IdempotencyKey",
     "AccountBlock",
     "AccountStamp",
+    "WriterMark",
     "IdentityReview",
     "PersonMerge",
     "RenmaiSchema",
@@ -392,6 +396,7 @@ impl Neo4jStore {
             location,
             query_timeout: s.query_timeout,
             packed_reads: Default::default(),
+            external: None,
         };
         for stmt in SCHEMA {
             let run = async { Ok(store.graph.run(query(stmt)).await?) };
@@ -406,7 +411,11 @@ impl Neo4jStore {
             .upgrade()
             .await
             .map_err(|e| open_err(format!("{e} (while upgrading stored data)")))?;
-        Ok(store)
+        let external = version::ExternalVersion::start(store.graph.clone(), s.query_timeout).await;
+        Ok(Neo4jStore {
+            external: Some(external),
+            ..store
+        })
     }
 
     /// Brings data written by an older renmai to [`DATA_VERSION`], in
@@ -1983,6 +1992,13 @@ impl Store for Neo4jStore {
 
     fn location(&self) -> String {
         self.location.clone()
+    }
+
+    /// Moves when another app server writes (see [`version`]).
+    fn external_version(&self) -> Option<u64> {
+        self.external
+            .as_ref()
+            .and_then(version::ExternalVersion::get)
     }
 
     /// Validates against the stored data and writes in one explicit

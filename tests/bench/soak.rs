@@ -90,17 +90,15 @@ struct Request {
     due: Instant,
 }
 
-/// The n-th request of the mix: 2 in 10 are writes, 3 page reads, 5 API
-/// reads, spread over the accounts and people given.
+/// The n-th request of the mix: 2 in 10 are writes (a call logged now), 3
+/// page reads, 5 API reads, spread over the accounts and people given.
 fn request(n: u64, a: &Args, due: Instant) -> Request {
     let acc = &a.accounts[(n as usize / 10) % a.accounts.len()];
     let customer = &a.customers[(n as usize / 10) % a.customers.len()];
     let (kind, method, path, body) = match n % 10 {
         0 | 5 => {
-            let at = 1_735_689_600 + (n % 500_000) as i64 * 60;
-            let at = chrono::DateTime::from_timestamp(at, 0)
-                .unwrap_or_default()
-                .format("%Y-%m-%dT%H:%M:%SZ");
+            // Logged as it happens, as a CRM syncing its activities does.
+            let at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
             let body = format!(
                 r#"{{"id":"soak-{n}","kind":"call","at":"{at}","initiator":"{s}","participants":["{s}","{customer}"]}}"#,
                 s = a.seller

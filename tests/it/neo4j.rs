@@ -316,3 +316,77 @@ async fn a_hung_or_dead_server_gives_a_503_within_the_timeout() {
         );
     }
 }
+
+/// Another app server's write (here: the `renmai` binary importing into
+/// the same database) reaches this process's engine within a second or
+/// two, without any write through it and long before the 30 s fallback.
+#[tokio::test]
+async fn another_servers_write_reaches_the_engine_within_seconds() {
+    let _bolt = BOLT.lock().await;
+    let Some(neo) = bolt_store("external writes").await else {
+        return;
+    };
+    import(neo.as_ref(), small()).await;
+    let engine = renmai::engine::Engine::new(neo.clone(), Default::default());
+    let acme = OrgId::parse("1").unwrap();
+    let before = engine.account_data(&acme).await.unwrap().unwrap();
+    assert!(before.interactions.iter().all(|i| i.id.as_str() != "ext-1"));
+    let own_version = neo.external_version();
+    assert!(own_version.is_some(), "the Neo4j store reports a version");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("meeting.json");
+    std::fs::write(
+        &file,
+        serde_json::json!({"format": "renmai-bundle", "version": 1, "interactions": [
+            {"id": "ext-1", "kind": "meeting", "at": "2025-12-11T10:00:00Z", "initiator": "1", "participants": ["1", "12"]}
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    let s = bolt_settings().unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_renmai"));
+    cmd.args(["--quiet", "--store", "neo4j", "import"])
+        .arg(&file)
+        .env("RENMAI_NEO4J_URI", &s.uri)
+        .env("RENMAI_NEO4J_USER", &s.user)
+        .env("RENMAI_NEO4J_PASSWORD", &s.password)
+        .env_remove("RENMAI_STORE");
+    if let Some(db) = &s.database {
+        cmd.env("RENMAI_NEO4J_DB", db);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let started = Instant::now();
+    loop {
+        let data = engine.account_data(&acme).await.unwrap().unwrap();
+        if data.interactions.iter().any(|i| i.id.as_str() == "ext-1") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the engine still serves the slice from before the other server's write"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_ne!(neo.external_version(), own_version);
+
+    // Our own writes do not move the version (the engine updates what they
+    // touch itself), even on the account the other server wrote last.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let settled = neo.external_version();
+    import(
+        neo.as_ref(),
+        json_bundle(serde_json::json!({"interactions": [
+            {"id": "own-1", "kind": "call", "at": "2025-12-12T10:00:00Z", "initiator": "1", "participants": ["1", "12"]}
+        ]})),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(neo.external_version(), settled);
+}

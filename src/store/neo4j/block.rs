@@ -49,16 +49,17 @@ pub struct Stamps {
     pub ours: String,
 }
 
-/// A fresh stamp value: the time in nanoseconds, the process and a counter,
-/// so no two writes anywhere set the same value.
+/// A fresh stamp value: the time in nanoseconds, the writing process (see
+/// [`super::version::WRITER`]) and a counter, so no two writes anywhere set
+/// the same value and other app servers can tell who wrote it.
 pub fn fresh_stamp() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     format!(
-        "{nanos:x}-{:x}-{:x}",
-        std::process::id(),
+        "{nanos:x}-{}-{:x}",
+        *super::version::WRITER,
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
 }
@@ -80,10 +81,11 @@ pub async fn touch(
     keys.sort();
     txn.run(
         query("UNWIND $keys AS k MERGE (s:AccountStamp {account_id: k}) SET s.v = $v")
-            .param("keys", keys)
+            .param("keys", keys.clone())
             .param("v", fresh_stamp()),
     )
-    .await
+    .await?;
+    super::version::mark(txn, keys).await
 }
 
 /// The packed text of a slice: a header line, the slice without its
