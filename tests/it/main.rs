@@ -8,6 +8,8 @@ mod conformance;
 mod conformance_forget;
 mod crash;
 mod crash_serve;
+#[cfg(feature = "neo4j")]
+mod crash_serve_bolt;
 mod deals;
 mod deals_api;
 mod deals_pages;
