@@ -6,6 +6,7 @@ pub mod api;
 pub mod assets;
 pub mod deal_pages;
 pub mod error;
+pub mod limits;
 pub mod pages;
 pub mod plan_pages;
 
@@ -76,9 +77,9 @@ pub fn app(state: AppState) -> Router {
             access::authenticate,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
+        .layer(axum::middleware::from_fn_with_state(
             timeout,
+            limits::time_limit,
         ))
         .layer(axum::middleware::from_fn(access::security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())

@@ -19,6 +19,7 @@ mod helpers;
 mod identity;
 mod import;
 mod ingest;
+mod limits;
 #[cfg(feature = "neo4j")]
 mod neo4j;
 mod pages;
