@@ -6,6 +6,7 @@ pub mod api;
 pub mod assets;
 pub mod deal_pages;
 pub mod error;
+pub mod forms;
 pub mod limits;
 pub mod pages;
 pub mod plan_pages;
@@ -72,6 +73,7 @@ pub fn app(state: AppState) -> Router {
         .merge(deal_pages::routes())
         .nest("/api/v1", api::routes())
         .merge(assets::routes())
+        .layer(axum::middleware::from_fn(forms::page_writes_are_forms))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::authenticate,

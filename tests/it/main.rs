@@ -14,6 +14,7 @@ mod deals;
 mod deals_api;
 mod deals_pages;
 mod engine;
+mod forms;
 mod fuzz_corpus;
 mod helpers;
 mod identity;
