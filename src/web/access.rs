@@ -9,7 +9,6 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -19,6 +18,7 @@ use axum::{Extension, Router};
 use renmai_graph::{OrgId, Timestamp};
 use serde::Deserialize;
 
+use super::forms::{FormFields, PageForm};
 use super::pages::csrf;
 use super::{AppError, AppState};
 use crate::access::{self, Role, Scope, User, Viewer, password};
@@ -304,12 +304,15 @@ async fn login_page(headers: HeaderMap, Query(q): Query<NextQuery>) -> Response 
 
 #[derive(Deserialize)]
 struct LoginForm {
-    #[serde(default)]
     name: String,
-    #[serde(default)]
     password: String,
     csrf: Option<String>,
     next: Option<String>,
+}
+
+impl FormFields for LoginForm {
+    const EXPECTED: &'static str =
+        "name, password, csrf (the token of the login page) and next (optional, where to go after)";
 }
 
 fn secure(state: &AppState, headers: &HeaderMap) -> bool {
@@ -323,7 +326,7 @@ fn secure(state: &AppState, headers: &HeaderMap) -> bool {
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(f): Form<LoginForm>,
+    PageForm(f): PageForm<LoginForm>,
 ) -> Response {
     if let Err(detail) = csrf::check(&headers, f.csrf.as_deref()) {
         return super::pages::forbidden(detail);
@@ -434,10 +437,14 @@ struct LogoutForm {
     csrf: Option<String>,
 }
 
+impl FormFields for LogoutForm {
+    const EXPECTED: &'static str = "csrf (the token of the logout page)";
+}
+
 async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(f): Form<LogoutForm>,
+    PageForm(f): PageForm<LogoutForm>,
 ) -> Response {
     if let Err(detail) = csrf::check(&headers, f.csrf.as_deref()) {
         return super::pages::forbidden(detail);

@@ -27,6 +27,9 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The request outlived `[access] request_timeout_seconds`.
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error(transparent)]
@@ -56,6 +59,7 @@ impl AppError {
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Store(StoreError::Rejected(_)) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Store(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,

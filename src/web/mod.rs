@@ -6,6 +6,8 @@ pub mod api;
 pub mod assets;
 pub mod deal_pages;
 pub mod error;
+pub mod forms;
+pub mod limits;
 pub mod pages;
 pub mod plan_pages;
 
@@ -71,14 +73,15 @@ pub fn app(state: AppState) -> Router {
         .merge(deal_pages::routes())
         .nest("/api/v1", api::routes())
         .merge(assets::routes())
+        .layer(axum::middleware::from_fn(forms::page_writes_are_forms))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::authenticate,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
+        .layer(axum::middleware::from_fn_with_state(
             timeout,
+            limits::time_limit,
         ))
         .layer(axum::middleware::from_fn(access::security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())

@@ -12,10 +12,18 @@
 //!
 //!     soak --addr 127.0.0.1:8080 --token T --pid PID --seller P --customers A,B \
 //!          --accounts X,Y [--rate 1000] [--seconds 600] [--warmup 60] \
-//!          [--rss-growth-mb 64] [--connections 128]
+//!          [--rss-growth-mb 64] [--connections 128] [--grace 10]
+//!
+//! The run ends at its deadline (`--seconds`) whatever the server does:
+//! requests still queued then are not sent but counted ("not sent in
+//! time"), and those in flight get `--grace` seconds (10) to be answered
+//! before they are counted as not answered. So a server that cannot keep
+//! up gives a clear result instead of a run that never ends.
 //!
 //! Exits non-zero when a request failed (an error status or a broken
-//! connection) or the server's RSS grew by more than `--rss-growth-mb`
+//! connection), a request sent was not answered within the grace, the
+//! achieved rate (requests answered with success per second) is below 95%
+//! of `--rate`, or the server's RSS grew by more than `--rss-growth-mb`
 //! between the end of the warm-up and the end of the run.
 
 use std::sync::Arc;
@@ -39,6 +47,7 @@ struct Args {
     warmup: u64,
     rss_growth_mb: u64,
     connections: usize,
+    grace: u64,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -73,6 +82,7 @@ fn args() -> anyhow::Result<Args> {
         warmup: num("warmup", 60)?,
         rss_growth_mb: num("rss-growth-mb", 64)?,
         connections: num("connections", 128)? as usize,
+        grace: num("grace", 10)?,
     })
 }
 
@@ -207,6 +217,10 @@ struct Results {
     /// Microseconds from due to answered, by kind.
     latencies: std::collections::HashMap<&'static str, Vec<u64>>,
     errors: Vec<String>,
+    /// Due before the deadline but still queued at it: never sent.
+    not_sent: u64,
+    /// Sent but not answered by the end of the grace.
+    not_answered: u64,
 }
 
 fn kind_name(k: Kind) -> &'static str {
@@ -226,13 +240,92 @@ fn rss_kb(pid: u32) -> anyhow::Result<u64> {
         .context("no VmRSS")
 }
 
-fn pct(v: &mut [u64], p: f64) -> f64 {
-    if v.is_empty() {
+/// The `p` quantile of sorted microseconds, in milliseconds.
+fn pct(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
         return 0.0;
     }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i] as f64 / 1000.0
+}
+
+/// One line of latencies: count, p50, p99 and max.
+fn latency_line(name: &str, v: &mut [u64]) -> String {
     v.sort_unstable();
-    let i = ((v.len() as f64 * p).ceil() as usize).clamp(1, v.len()) - 1;
-    v[i] as f64 / 1000.0
+    format!(
+        "  {name:<9} {:>8} ok  p50 {:>8.1} ms  p99 {:>8.1} ms  max {:>8.1} ms",
+        v.len(),
+        pct(v, 0.5),
+        pct(v, 0.99),
+        pct(v, 1.0)
+    )
+}
+
+/// Takes requests off the queue and sends them on one kept-alive
+/// connection until the queue closes. After `deadline` nothing more is
+/// sent (a queued request is counted as not sent); an exchange still
+/// unanswered at `answer_by` is counted as not answered.
+async fn worker(
+    rx: Arc<Mutex<mpsc::Receiver<Request>>>,
+    results: Arc<Mutex<Results>>,
+    addr: String,
+    answered: Arc<AtomicU64>,
+    deadline: Instant,
+    answer_by: Instant,
+) {
+    let mut conn: Option<BufReader<TcpStream>> = None;
+    loop {
+        let Some(req) = rx.lock().await.recv().await else {
+            return;
+        };
+        if Instant::now() >= deadline {
+            results.lock().await.not_sent += 1;
+            continue;
+        }
+        if conn.is_none() {
+            match tokio::time::timeout_at(answer_by.into(), TcpStream::connect(&addr)).await {
+                Ok(Ok(s)) => {
+                    let _ = s.set_nodelay(true);
+                    conn = Some(BufReader::new(s));
+                }
+                Ok(Err(e)) => {
+                    results.lock().await.errors.push(format!("connect: {e}"));
+                    continue;
+                }
+                Err(_elapsed) => {
+                    results.lock().await.not_sent += 1;
+                    continue;
+                }
+            }
+        }
+        let c = conn.as_mut().expect("connected above");
+        let r = tokio::time::timeout_at(answer_by.into(), exchange(c, &req.text)).await;
+        let took = req.due.elapsed().as_micros() as u64;
+        let mut res = results.lock().await;
+        match r {
+            Err(_elapsed) => {
+                res.not_answered += 1;
+                conn = None;
+                continue;
+            }
+            Ok(Ok(s)) if (200..400).contains(&s) => {
+                answered.fetch_add(1, Ordering::Relaxed);
+                res.latencies
+                    .entry(kind_name(req.kind))
+                    .or_default()
+                    .push(took)
+            }
+            Ok(Ok(s)) => {
+                answered.fetch_add(1, Ordering::Relaxed);
+                res.errors
+                    .push(format!("{} answered {s}", kind_name(req.kind)))
+            }
+            Ok(Err(e)) => {
+                res.errors.push(format!("{}: {e}", kind_name(req.kind)));
+                conn = None;
+            }
+        }
+    }
 }
 
 #[tokio::main]
@@ -242,62 +335,28 @@ async fn main() -> anyhow::Result<()> {
     let (tx, rx) = mpsc::channel::<Request>(100_000);
     let rx = Arc::new(Mutex::new(rx));
     let answered = Arc::new(AtomicU64::new(0));
-    let mut workers = Vec::new();
-    for _ in 0..a.connections {
-        let (rx, results, addr, answered) = (
-            rx.clone(),
-            results.clone(),
-            a.addr.clone(),
-            answered.clone(),
-        );
-        workers.push(tokio::spawn(async move {
-            let mut conn: Option<BufReader<TcpStream>> = None;
-            loop {
-                let Some(req) = rx.lock().await.recv().await else {
-                    return;
-                };
-                if conn.is_none() {
-                    match TcpStream::connect(&addr).await {
-                        Ok(s) => {
-                            let _ = s.set_nodelay(true);
-                            conn = Some(BufReader::new(s));
-                        }
-                        Err(e) => {
-                            results.lock().await.errors.push(format!("connect: {e}"));
-                            continue;
-                        }
-                    }
-                }
-                let c = conn.as_mut().expect("connected above");
-                let r = exchange(c, &req.text).await;
-                let took = req.due.elapsed().as_micros() as u64;
-                answered.fetch_add(1, Ordering::Relaxed);
-                let mut res = results.lock().await;
-                match r {
-                    Ok(s) if (200..400).contains(&s) => res
-                        .latencies
-                        .entry(kind_name(req.kind))
-                        .or_default()
-                        .push(took),
-                    Ok(s) => res
-                        .errors
-                        .push(format!("{} answered {s}", kind_name(req.kind))),
-                    Err(e) => {
-                        res.errors.push(format!("{}: {e}", kind_name(req.kind)));
-                        conn = None;
-                    }
-                }
-            }
-        }));
-    }
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(a.seconds);
+    let answer_by = deadline + Duration::from_secs(a.grace);
+    let workers: Vec<_> = (0..a.connections)
+        .map(|_| {
+            tokio::spawn(worker(
+                rx.clone(),
+                results.clone(),
+                a.addr.clone(),
+                answered.clone(),
+                deadline,
+                answer_by,
+            ))
+        })
+        .collect();
 
-    // RSS every 5 s, and the achieved rate.
+    // RSS every 5 s, and the rate answered.
     let rss_samples = Arc::new(Mutex::new(Vec::<(u64, u64)>::new()));
     let sampler = {
         let (rss_samples, pid, answered) = (rss_samples.clone(), a.pid, answered.clone());
         let seconds = a.seconds;
         tokio::spawn(async move {
-            let start = Instant::now();
             let mut tick = tokio::time::interval(Duration::from_secs(5));
             let mut last = 0;
             loop {
@@ -319,9 +378,9 @@ async fn main() -> anyhow::Result<()> {
         })
     };
 
-    let start = Instant::now();
+    // Open loop until the deadline; a full queue does not hold it past it.
     let total = a.rate * a.seconds;
-    let mut late = 0u64;
+    let (mut queued, mut late) = (0u64, 0u64);
     for n in 0..total {
         let due = start + Duration::from_nanos(n * 1_000_000_000 / a.rate);
         let now = Instant::now();
@@ -330,10 +389,14 @@ async fn main() -> anyhow::Result<()> {
         } else if now - due > Duration::from_millis(100) {
             late += 1;
         }
-        if tx.send(request(n, &a, due)).await.is_err() {
-            bail!("the workers stopped");
+        match tokio::time::timeout_at(deadline.into(), tx.send(request(n, &a, due))).await {
+            Ok(Ok(())) => queued += 1,
+            Ok(Err(_)) => bail!("the workers stopped"),
+            Err(_past_deadline) => break,
         }
     }
+    // Never queued because the queue stayed full until the deadline.
+    let never_queued = total - queued;
     drop(tx);
     for w in workers {
         w.await?;
@@ -342,54 +405,79 @@ async fn main() -> anyhow::Result<()> {
     sampler.abort();
 
     let mut res = results.lock().await;
+    res.not_sent += never_queued;
     let samples = rss_samples.lock().await.clone();
     let ok: usize = res.latencies.values().map(Vec::len).sum();
+    // Successful answers per second of the run (the grace included when used).
+    let achieved = ok as f64 / elapsed.max(a.seconds as f64);
     println!(
-        "sent {total} requests in {elapsed:.1} s: {:.0} req/s answered; {} errors; {late} requests sent over 100 ms late (generator starved)",
-        (ok + res.errors.len()) as f64 / elapsed,
+        "planned {total} requests at {} req/s for {} s; ran {elapsed:.1} s",
+        a.rate, a.seconds
+    );
+    println!(
+        "achieved {achieved:.0} req/s answered with success ({:.1}% of the target; 95% needed); {} errors",
+        100.0 * achieved / a.rate as f64,
         res.errors.len()
     );
-    let mut all: Vec<u64> = res.latencies.values().flatten().copied().collect();
     println!(
-        "latency from due time, all: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        pct(&mut all, 0.5),
-        pct(&mut all, 0.99),
-        pct(&mut all, 1.0)
+        "{} requests not sent in time (still queued at the deadline), {} sent but not answered within the {} s grace; {late} requests sent over 100 ms late (generator starved)",
+        res.not_sent, res.not_answered, a.grace
     );
-    for (k, v) in res.latencies.iter_mut() {
-        println!(
-            "  {k:<9} {:>8} ok  p50 {:>7.1} ms  p99 {:>7.1} ms",
-            v.len(),
-            pct(v, 0.5),
-            pct(v, 0.99)
-        );
+    let mut all: Vec<u64> = res.latencies.values().flatten().copied().collect();
+    println!("latency from due time:");
+    println!("{}", latency_line("all", &mut all));
+    let mut kinds: Vec<_> = res.latencies.iter_mut().collect();
+    kinds.sort_by_key(|(k, _)| **k);
+    for (k, v) in kinds {
+        println!("{}", latency_line(k, v));
     }
     for e in res.errors.iter().take(10) {
         println!("  error: {e}");
     }
+    let mut failures = Vec::new();
+    if !res.errors.is_empty() {
+        failures.push(format!("{} requests failed", res.errors.len()));
+    }
+    if res.not_sent + res.not_answered > 0 {
+        failures.push(format!(
+            "{} requests not sent and {} not answered in time",
+            res.not_sent, res.not_answered
+        ));
+    }
+    if achieved < 0.95 * a.rate as f64 {
+        failures.push(format!(
+            "achieved {achieved:.0} req/s, below 95% of the target {} req/s",
+            a.rate
+        ));
+    }
     let after_warmup = samples.iter().find(|(t, _)| *t >= a.warmup).map(|s| s.1);
     let last = samples.last().map(|s| s.1);
     let peak = samples.iter().map(|s| s.1).max().unwrap_or(0);
-    let (Some(base), Some(end)) = (after_warmup, last) else {
-        bail!("too few RSS samples (run longer than the warm-up)");
-    };
-    let growth_mb = (end as f64 - base as f64) / 1024.0;
-    println!(
-        "server RSS: {:.1} MB after the {} s warm-up, {:.1} MB at the end ({growth_mb:+.1} MB; bound {} MB), peak {:.1} MB",
-        base as f64 / 1024.0,
-        a.warmup,
-        end as f64 / 1024.0,
-        a.rss_growth_mb,
-        peak as f64 / 1024.0
-    );
-    if !res.errors.is_empty() {
-        bail!("{} requests failed", res.errors.len());
+    match (after_warmup, last) {
+        (Some(base), Some(end)) => {
+            let growth_mb = (end as f64 - base as f64) / 1024.0;
+            println!(
+                "server RSS: {:.1} MB after the {} s warm-up, {:.1} MB at the end ({growth_mb:+.1} MB; bound {} MB), peak {:.1} MB",
+                base as f64 / 1024.0,
+                a.warmup,
+                end as f64 / 1024.0,
+                a.rss_growth_mb,
+                peak as f64 / 1024.0
+            );
+            if growth_mb > a.rss_growth_mb as f64 {
+                failures.push(format!(
+                    "the server's RSS grew by {growth_mb:.1} MB after the warm-up (bound {} MB)",
+                    a.rss_growth_mb
+                ));
+            }
+        }
+        _ => failures.push("too few RSS samples (run longer than the warm-up)".into()),
     }
-    if growth_mb > a.rss_growth_mb as f64 {
-        bail!(
-            "the server's RSS grew by {growth_mb:.1} MB after the warm-up (bound {} MB)",
-            a.rss_growth_mb
-        );
+    if !failures.is_empty() {
+        // A verdict, not a crash: no backtrace.
+        println!("soak FAILED: {}", failures.join("; "));
+        std::process::exit(1);
     }
+    println!("soak passed");
     Ok(())
 }

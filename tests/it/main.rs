@@ -8,15 +8,19 @@ mod conformance;
 mod conformance_forget;
 mod crash;
 mod crash_serve;
+#[cfg(feature = "neo4j")]
+mod crash_serve_bolt;
 mod deals;
 mod deals_api;
 mod deals_pages;
 mod engine;
+mod forms;
 mod fuzz_corpus;
 mod helpers;
 mod identity;
 mod import;
 mod ingest;
+mod limits;
 #[cfg(feature = "neo4j")]
 mod neo4j;
 mod pages;
