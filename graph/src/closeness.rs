@@ -20,7 +20,7 @@
 //! [`DecayClock`], used by both the account path ([`account_ties`]) and the
 //! relbench example over 10 M rows: there is no separate fast path.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -452,7 +452,7 @@ pub fn account_ties(data: &AccountData, cfg: &ScoringConfig, as_of: Timestamp) -
         .map(|(i, p)| (&p.id, i))
         .collect();
     let clock = DecayClock::new(as_of, cfg.half_life_days);
-    let mut pairs: HashMap<(usize, usize), TieEvidence> = HashMap::new();
+    let mut pairs: HashMap<(usize, usize), TieEvidence> = HashMap::default();
     for it in &data.interactions {
         if it.at > as_of {
             continue;
@@ -475,7 +475,7 @@ pub fn account_ties(data: &AccountData, cfg: &ScoringConfig, as_of: Timestamp) -
         }
     }
     // Latest assessment per (ours, theirs), either direction.
-    let mut latest: HashMap<(usize, usize), &Assessment> = HashMap::new();
+    let mut latest: HashMap<(usize, usize), &Assessment> = HashMap::default();
     for a in &data.assessments {
         if a.at > as_of {
             continue;
@@ -513,7 +513,7 @@ pub fn account_ties(data: &AccountData, cfg: &ScoringConfig, as_of: Timestamp) -
 
 /// Our closeness to each stakeholder (in `data.people` order) from the ties.
 pub fn our_closeness(data: &AccountData, ties: &[Tie], cfg: &ScoringConfig) -> Vec<OurCloseness> {
-    let mut idx: HashMap<&PersonId, usize> = HashMap::new();
+    let mut idx: HashMap<&PersonId, usize> = HashMap::default();
     let mut out: Vec<OurCloseness> = data
         .people
         .iter()
@@ -579,7 +579,7 @@ pub fn stakeholder_links(
         .map(|(i, p)| (&p.id, i))
         .collect();
     let clock = DecayClock::new(as_of, cfg.half_life_days);
-    let mut pairs: HashMap<(usize, usize), (PairAccumulator, u32, Timestamp)> = HashMap::new();
+    let mut pairs: HashMap<(usize, usize), (PairAccumulator, u32, Timestamp)> = HashMap::default();
     let mut members: Vec<usize> = Vec::new();
     for it in &data.interactions {
         let n = it.participants.len();

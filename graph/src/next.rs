@@ -5,6 +5,8 @@
 //! (0 when no warm path exists: a cold call is not an approach this list
 //! proposes). Each factor is in 0..1, so the score is too.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::account::AccountData;
@@ -42,6 +44,18 @@ pub fn next_approaches(
     best_paths: &[Option<WarmPath>],
     cfg: &ScoringConfig,
 ) -> Vec<NextApproach> {
+    let names: HashMap<&PersonId, &str> = data
+        .people
+        .iter()
+        .chain(&data.our_people)
+        .rev()
+        .map(|x| (&x.id, x.name.as_str()))
+        .collect();
+    let name_of = |id: &PersonId| {
+        names
+            .get(id)
+            .map_or_else(|| id.to_string(), |n| (*n).to_owned())
+    };
     let mut out: Vec<NextApproach> = data
         .people
         .iter()
@@ -59,13 +73,6 @@ pub fn next_approaches(
             let path = path.clone().expect("reach > 0 implies a path");
             let role = p.role.map_or("no buying role", |r| r.label());
             let connector = path.connector().clone();
-            let name_of = |id: &PersonId| {
-                data.people
-                    .iter()
-                    .chain(&data.our_people)
-                    .find(|x| &x.id == id)
-                    .map_or_else(|| id.to_string(), |x| x.name.clone())
-            };
             let why = format!(
                 "{name} ({role}, level {lvl}) carries influence {inf:.2} in the account; we are at {c:.2} against a target of {t:.2}; \
                  {seller} can reach them through {hops} hop(s) at strength {reach:.2}{via}",

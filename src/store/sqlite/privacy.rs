@@ -109,11 +109,18 @@ pub(super) fn person_provenance(
     conn: &Connection,
     id: &str,
 ) -> Result<Option<PersonProvenance>, StoreError> {
-    let Some((pk, import_id)) = conn
+    let Some((pk, import_id, account)) = conn
         .query_row(
-            "SELECT pk, import_id FROM people WHERE id = ?1",
+            "SELECT p.pk, p.import_id, CASE WHEN o.is_ours = 0 THEN o.id END
+               FROM people p JOIN organizations o ON o.id = p.org_id WHERE p.id = ?1",
             [id],
-            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?)),
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Option<i64>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            },
         )
         .optional()?
     else {
@@ -129,19 +136,32 @@ pub(super) fn person_provenance(
             )
             .optional()?,
     };
-    // The person's interactions: those of their account (or all, for one of
-    // our people), filtered on the participants column.
-    let mut q = conn.prepare(
-        "SELECT m.id, m.source, m.actor, m.at, count(*) FROM interactions i
-           JOIN imports m ON m.id = i.import_id
-          WHERE ',' || i.participants || ',' LIKE '%,' || ?1 || ',%'
-          GROUP BY m.id ORDER BY m.id DESC",
-    )?;
-    let interactions = q
-        .query_map([pk], |r| {
-            Ok((import_record(r, 0)?, r.get::<_, i64>(4)? as u64))
-        })?
-        .collect::<Result<_, _>>()?;
+    // The person's interactions, filtered on the participants column: for a
+    // customer only among their account's (indexed, so a page stays fast as
+    // the store grows), for one of ours among all.
+    let row = |r: &rusqlite::Row<'_>| Ok((import_record(r, 0)?, r.get::<_, i64>(4)? as u64));
+    let interactions = match account {
+        Some(account) => conn
+            .prepare_cached(
+                "SELECT m.id, m.source, m.actor, m.at, count(*) FROM interactions i
+                   JOIN imports m ON m.id = i.import_id
+                  WHERE i.id IN (SELECT interaction_id FROM interactions_by_account WHERE account_id = ?2
+                                 UNION SELECT interaction_id FROM interaction_accounts WHERE account_id = ?2)
+                    AND ',' || i.participants || ',' LIKE '%,' || ?1 || ',%'
+                  GROUP BY m.id ORDER BY m.id DESC",
+            )?
+            .query_map(rusqlite::params![pk, account], row)?
+            .collect::<Result<_, _>>()?,
+        None => conn
+            .prepare_cached(
+                "SELECT m.id, m.source, m.actor, m.at, count(*) FROM interactions i
+                   JOIN imports m ON m.id = i.import_id
+                  WHERE ',' || i.participants || ',' LIKE '%,' || ?1 || ',%'
+                  GROUP BY m.id ORDER BY m.id DESC",
+            )?
+            .query_map([pk], row)?
+            .collect::<Result<_, _>>()?,
+    };
     Ok(Some(PersonProvenance {
         person,
         interactions,
