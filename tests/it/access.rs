@@ -1303,3 +1303,39 @@ async fn erasing(w: World) {
             .is_none()
     );
 }
+
+on_both_stores!(
+    concurrent_failed_logins_all_count,
+    concurrent_failed_logins_all_count_on_bolt,
+    concurrent_failures
+);
+
+/// Failed logins arriving at once are each counted (no lost update lets a
+/// guesser try more than `lock_after` times), and the lock comes at the
+/// `lock_after`th.
+async fn concurrent_failures(w: World) {
+    let until = renmai_graph::Timestamp::from_epoch_seconds(chrono::Utc::now().timestamp() + 900);
+    let fail = |after: u32| {
+        let store = w.store.clone();
+        tokio::spawn(async move { store.login_failed("lea", after, until).await })
+    };
+    let tasks: Vec<_> = (0..8).map(|_| fail(100)).collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let r = w.store.login_record("lea").await.unwrap().unwrap();
+    assert_eq!((r.failed_logins, r.locked_until), (8, None));
+    fail(10).await.unwrap().unwrap();
+    let r = w.store.login_record("lea").await.unwrap().unwrap();
+    assert_eq!((r.failed_logins, r.locked_until), (9, None));
+    fail(10).await.unwrap().unwrap();
+    let r = w.store.login_record("lea").await.unwrap().unwrap();
+    assert_eq!(
+        (r.failed_logins, r.locked_until),
+        (0, Some(until)),
+        "the 10th locks and starts the count again"
+    );
+    w.store.login_succeeded("lea").await.unwrap();
+    let r = w.store.login_record("lea").await.unwrap().unwrap();
+    assert_eq!((r.failed_logins, r.locked_until), (0, None));
+}
