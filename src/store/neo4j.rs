@@ -2118,14 +2118,20 @@ impl Store for Neo4jStore {
         Ok(crate::access::filter_bundle(b))
     }
 
-    /// Identity resolution matches against everyone, whoever imports (as
-    /// on SQLite); what the importer may write is checked by `import`.
+    /// Every organization and person, unfiltered as on SQLite (identity
+    /// resolution matches against everyone; `import` checks what the
+    /// importer may write), without reading the interactions.
     async fn directory(&self) -> Result<crate::ingest::resolve::Directory, StoreError> {
-        let b = crate::access::unrestricted(self.export()).await?;
-        Ok(crate::ingest::resolve::Directory {
-            orgs: b.organizations,
-            people: b.people,
-        })
+        let (orgs, people) = tokio::try_join!(
+            self.rows::<OrgRow>(query(&format!("MATCH (o:Organization) RETURN {ORG_RET}"))),
+            self.rows::<PersonRow>(query(&format!("MATCH (p:Person) RETURN {PERSON_RET}"))),
+        )?;
+        let mut orgs = all(orgs, OrgRow::into_org)?;
+        let mut people = all(people, PersonRow::into_person)?;
+        // By id, as SQLite's directory.
+        orgs.sort_by(|x, y| x.id.cmp(&y.id));
+        people.sort_by(|x, y| x.id.cmp(&y.id));
+        Ok(crate::ingest::resolve::Directory { orgs, people })
     }
 
     async fn stats(&self) -> Result<Stats, StoreError> {

@@ -391,6 +391,19 @@ async fn store_reads_as(s: &dyn Store, viewer: Arc<renmai::access::Viewer>, user
         "{user} finds Gil"
     );
     assert_eq!(found[2].len(), 1, "{user} finds colleague Ben");
+    // Identity resolution matches against everyone, as on SQLite.
+    let dir = as_user!(s.directory()).await.unwrap();
+    let everything = renmai::access::unrestricted(s.export()).await.unwrap();
+    let everything = crate::helpers::canonical(everything);
+    let org_ids = |orgs: &[renmai_graph::Organization]| -> Vec<String> {
+        orgs.iter().map(|o| o.id.to_string()).collect()
+    };
+    assert_eq!(
+        org_ids(&dir.orgs),
+        org_ids(&everything.organizations),
+        "{user} directory orgs"
+    );
+    assert_eq!(dir.people, everything.people, "{user} directory people");
     // Writing: only an admin writes organizations (403, nothing written).
     let org = renmai::bundle::Bundle {
         organizations: vec![renmai_graph::Organization {
