@@ -29,6 +29,10 @@
 //! | `OpportunityContact` | `key` = opp, person, at | `opportunity_id`         |
 //! | `OpportunityStage`   | `key` = opp, at      | `opportunity_id`         |
 //!
+//! Users, teams, account assignments and sign-in sessions have nodes of
+//! their own (see `access`); reads and writes are filtered by the viewer
+//! (`crate::access`) in this file's `Store` methods, as in the SQLite store.
+//!
 //! Interactions are one node per record with the participant ids as a list
 //! property (initiator first) and the first customer account they touch as
 //! `account_id`, like the SQLite store; the rare interaction that touches
