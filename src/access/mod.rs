@@ -262,14 +262,16 @@ pub fn require(account: &OrgId) -> Result<(), StoreError> {
     }
 }
 
-/// For stores without per-user access (Neo4j): refuses a restricted viewer
-/// rather than showing them everything.
+/// For store operations that are not filtered per account (erasing a
+/// person on Neo4j): refuses a restricted viewer rather than letting them
+/// act on everything.
 pub fn require_unrestricted() -> Result<(), StoreError> {
     if scope() == Scope::All {
         Ok(())
     } else {
         Err(StoreError::Denied(
-            "per-user access (sellers, managers) is not supported by this store".into(),
+            "only an admin (or an operator token) may do this: it is not limited to your accounts"
+                .into(),
         ))
     }
 }

@@ -593,8 +593,8 @@ fn stats_table(s: &Stats) -> String {
     out
 }
 
-/// A store without user management (Neo4j) still serves the API with
-/// operator tokens; the pages then cannot be signed in to.
+/// A store without user management (both built-in stores have it) still
+/// serves the API with operator tokens; the pages then cannot be signed in to.
 fn user_setup(r: anyhow::Result<()>) -> anyhow::Result<()> {
     match r {
         Err(e) if e.to_string().contains("not supported by this store") => {

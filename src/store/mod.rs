@@ -442,9 +442,9 @@ pub trait Store: Send + Sync {
         Err(unsupported("backups"))
     }
 
-    // Users and access (issue 10; see `crate::access`). The embedded
-    // store keeps them; others say "not supported" (no sign-in there, but
-    // the scope of tokens is still enforced on reads).
+    // Users and access (issue 10; see `crate::access`). Both built-in
+    // stores keep them (Neo4j: `neo4j/access.rs`); a store that does not
+    // says "not supported" (no sign-in there, operator tokens only).
 
     /// Creates a user; false when the name is taken.
     async fn create_user(&self, _user: NewUser) -> Result<bool, StoreError> {

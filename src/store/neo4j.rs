@@ -29,6 +29,10 @@
 //! | `OpportunityContact` | `key` = opp, person, at | `opportunity_id`         |
 //! | `OpportunityStage`   | `key` = opp, at      | `opportunity_id`         |
 //!
+//! Users, teams, account assignments and sign-in sessions have nodes of
+//! their own (see `access`); reads and writes are filtered by the viewer
+//! (`crate::access`) in this file's `Store` methods, as in the SQLite store.
+//!
 //! Interactions are one node per record with the participant ids as a list
 //! property (initiator first) and the first customer account they touch as
 //! `account_id`, like the SQLite store; the rare interaction that touches
@@ -54,6 +58,7 @@ use super::{
     AccountSummary, Counts, ImportSummary, MergeReport, PersonLookup, PersonRecord, PlanItem,
     PlanState, Progress, ReviewItem, Stats, Store, StoreError, StoredResponse,
 };
+use crate::access::{LoginRecord, NewUser, User};
 use crate::auth::{ApiToken, TokenScope};
 use crate::bundle::Bundle;
 use crate::import::ImportError;
@@ -111,6 +116,7 @@ macro_rules! in_txn {
     }};
 }
 
+mod access;
 mod block;
 mod forget;
 mod identity;
@@ -398,7 +404,7 @@ impl Neo4jStore {
             packed_reads: Default::default(),
             external: None,
         };
-        for stmt in SCHEMA {
+        for stmt in SCHEMA.iter().chain(access::SCHEMA) {
             let run = async { Ok(store.graph.run(query(stmt)).await?) };
             bounded(&store.location, "connecting", s.connect_timeout, run)
                 .await
@@ -508,7 +514,7 @@ impl Neo4jStore {
     /// batch. For tests and for starting a migration over; never called by
     /// the app.
     pub async fn clear(&self) -> Result<(), StoreError> {
-        for label in LABELS {
+        for label in LABELS.iter().chain(access::LABELS) {
             let q = format!("MATCH (n:{label}) WITH n LIMIT 5000 DELETE n RETURN count(*) AS n");
             let mut failures = 0;
             loop {
@@ -1721,13 +1727,16 @@ fn idempotency_key(client: &str, key: &str) -> String {
     format!("{}:{client}{key}", client.len())
 }
 
-const TOKEN_RET: &str = "t.name AS name, t.scope AS scope, t.created_at AS created_at";
+const TOKEN_RET: &str =
+    "t.name AS name, t.scope AS scope, t.created_at AS created_at, t.owner AS owner";
 
 #[derive(Deserialize)]
 struct TokenRow {
     name: String,
     scope: String,
     created_at: i64,
+    /// The user whose rights the token carries; none: an operator's.
+    owner: Option<String>,
 }
 
 impl TokenRow {
@@ -1739,7 +1748,7 @@ impl TokenRow {
                 .parse()
                 .map_err(|e: String| StoreError::Backend(format!("stored token scope: {e}")))?,
             created_at: Timestamp::from_epoch_seconds(self.created_at),
-            owner: None,
+            owner: self.owner,
         })
     }
 }
@@ -2010,8 +2019,14 @@ impl Store for Neo4jStore {
         sources: SourceMap,
         progress: Arc<dyn Progress>,
     ) -> Result<ImportSummary, StoreError> {
-        // Users live only in the embedded store: nobody here is restricted.
-        crate::access::require_unrestricted()?;
+        // What a restricted viewer may write, as on SQLite (`check_write`).
+        let written = crate::access::people_written(&bundle);
+        let orgs = if written.is_empty() {
+            Default::default()
+        } else {
+            self.person_orgs(&written).await?
+        };
+        crate::access::check_write(&bundle, &|p| orgs.get(p).cloned())?;
         let mut attempt = 1;
         // Per attempt: the query timeout plus a little per record, so a
         // hung server fails an API write in seconds and a bulk import still
@@ -2067,9 +2082,8 @@ impl Store for Neo4jStore {
         }
     }
 
+    /// Everything the current viewer may see (`crate::access::filter_bundle`).
     async fn export(&self) -> Result<Bundle, StoreError> {
-        // Users live only in the embedded store: nobody here is restricted.
-        crate::access::require_unrestricted()?;
         let (orgs, people, team, interactions, influences, assessments, opps, contacts, stages) = tokio::try_join!(
             self.rows::<OrgRow>(query(&format!("MATCH (o:Organization) RETURN {ORG_RET}"))),
             self.rows::<PersonRow>(query(&format!("MATCH (p:Person) RETURN {PERSON_RET}"))),
@@ -2121,7 +2135,23 @@ impl Store for Neo4jStore {
         });
         b.opportunity_stages
             .sort_by(|x, y| (&x.opportunity, x.at).cmp(&(&y.opportunity, y.at)));
-        Ok(b)
+        Ok(crate::access::filter_bundle(b))
+    }
+
+    /// Every organization and person, unfiltered as on SQLite (identity
+    /// resolution matches against everyone; `import` checks what the
+    /// importer may write), without reading the interactions.
+    async fn directory(&self) -> Result<crate::ingest::resolve::Directory, StoreError> {
+        let (orgs, people) = tokio::try_join!(
+            self.rows::<OrgRow>(query(&format!("MATCH (o:Organization) RETURN {ORG_RET}"))),
+            self.rows::<PersonRow>(query(&format!("MATCH (p:Person) RETURN {PERSON_RET}"))),
+        )?;
+        let mut orgs = all(orgs, OrgRow::into_org)?;
+        let mut people = all(people, PersonRow::into_person)?;
+        // By id, as SQLite's directory.
+        orgs.sort_by(|x, y| x.id.cmp(&y.id));
+        people.sort_by(|x, y| x.id.cmp(&y.id));
+        Ok(crate::ingest::resolve::Directory { orgs, people })
     }
 
     async fn stats(&self) -> Result<Stats, StoreError> {
@@ -2161,9 +2191,9 @@ impl Store for Neo4jStore {
         })
     }
 
+    /// The accounts the current viewer may see.
     async fn accounts(&self) -> Result<Vec<AccountSummary>, StoreError> {
-        // Users live only in the embedded store: nobody here is restricted.
-        crate::access::require_unrestricted()?;
+        let scope = crate::access::scope();
         #[derive(Deserialize)]
         struct Row {
             #[serde(flatten)]
@@ -2189,6 +2219,9 @@ impl Store for Neo4jStore {
         for r in rows {
             let last = r.direct.max(r.via);
             let org = r.org.into_org()?;
+            if !scope.allows(&org.id) {
+                continue;
+            }
             out.push(AccountSummary {
                 id: org.id,
                 name: org.name,
@@ -2205,6 +2238,10 @@ impl Store for Neo4jStore {
     }
 
     async fn account_data(&self, account: &OrgId) -> Result<Option<AccountData>, StoreError> {
+        // A denied account answers as a missing one.
+        if !crate::access::may_see(account) {
+            return Ok(None);
+        }
         let a = account.as_str();
         // Stamps first (or together): see `block` for why that is safe.
         let (stamps, chunks) = tokio::try_join!(self.stamps(a), self.block_rows(a))?;
@@ -2232,6 +2269,7 @@ impl Store for Neo4jStore {
     }
 
     async fn plan_state(&self, account: &OrgId) -> Result<PlanState, StoreError> {
+        crate::access::require(account)?;
         let rows: Vec<BodyRow> = self
             .rows(
                 query("MATCH (n:PlanItem {account_id: $account}) RETURN n.kind AS kind, n.body AS body ORDER BY n.kind, n.id")
@@ -2249,6 +2287,7 @@ impl Store for Neo4jStore {
     }
 
     async fn save_plan_item(&self, account: &OrgId, item: PlanItem) -> Result<(), StoreError> {
+        crate::access::require(account)?;
         let exists = self
             .count_q(
                 query(
@@ -2278,6 +2317,7 @@ impl Store for Neo4jStore {
     }
 
     async fn save_snapshot(&self, plan: &AccountPlan) -> Result<(), StoreError> {
+        crate::access::require(&plan.account)?;
         let at = plan.as_of.epoch_seconds();
         let q = query(
             "MERGE (n:PlanSnapshot {key: $key}) SET n.account_id = $account, n.saved_at = $at, n.body = $body",
@@ -2290,6 +2330,7 @@ impl Store for Neo4jStore {
     }
 
     async fn snapshots(&self, account: &OrgId) -> Result<Vec<AccountPlan>, StoreError> {
+        crate::access::require(account)?;
         let rows: Vec<BodyRow> = self
             .rows(
                 query("MATCH (n:PlanSnapshot {account_id: $account}) RETURN null AS kind, n.body AS body ORDER BY n.saved_at")
@@ -2303,8 +2344,6 @@ impl Store for Neo4jStore {
         &self,
         lookups: Vec<PersonLookup>,
     ) -> Result<Vec<Vec<PersonRecord>>, StoreError> {
-        // Users live only in the embedded store: nobody here is restricted.
-        crate::access::require_unrestricted()?;
         #[derive(Deserialize)]
         struct Found {
             i: i64,
@@ -2374,13 +2413,18 @@ impl Store for Neo4jStore {
                 },
             ));
         }
-        // As the SQLite store: by id, at most NAME_MATCHES per lookup.
+        // As the SQLite store: by id, at most NAME_MATCHES per lookup, then
+        // only the people the current viewer may see.
         Ok(out
             .into_iter()
             .map(|mut v| {
                 v.sort_by(|a, b| a.0.cmp(&b.0));
                 v.dedup_by(|a, b| a.0 == b.0);
-                v.into_iter().take(NAME_MATCHES).map(|(_, r)| r).collect()
+                v.into_iter()
+                    .take(NAME_MATCHES)
+                    .map(|(_, r)| r)
+                    .filter(|r| crate::access::may_see_person(&r.person.org, r.is_ours))
+                    .collect()
             })
             .collect())
     }
@@ -2399,7 +2443,7 @@ impl Store for Neo4jStore {
             "MERGE (t:ApiToken {name: $name}) \
              WITH t, (t.hash IS NOT NULL AND t.revoked_at IS NULL) AS live \
              WHERE NOT live OR $replace \
-             SET t.scope = $scope, t.hash = $hash, t.created_at = $now, t.revoked_at = null \
+             SET t.scope = $scope, t.hash = $hash, t.created_at = $now, t.revoked_at = null, t.owner = null \
              RETURN count(t) AS n",
         )
         .param("name", name)
@@ -2550,9 +2594,8 @@ impl Store for Neo4jStore {
         in_txn!(self, "erasing a person", |txn| forget::forget(&mut txn, id))
     }
 
+    /// The person, unless the current viewer may not see them.
     async fn person(&self, id: &PersonId) -> Result<Option<PersonRecord>, StoreError> {
-        // Users live only in the embedded store: nobody here is restricted.
-        crate::access::require_unrestricted()?;
         #[derive(Deserialize)]
         struct Row {
             #[serde(flatten)]
@@ -2571,10 +2614,99 @@ impl Store for Neo4jStore {
         let Some(r) = rows.into_iter().next() else {
             return Ok(None);
         };
-        Ok(Some(PersonRecord {
+        let found = PersonRecord {
             person: r.person.into_person()?,
             org_name: r.org_name,
             is_ours: r.is_ours,
-        }))
+        };
+        Ok(crate::access::may_see_person(&found.person.org, found.is_ours).then_some(found))
+    }
+
+    // Users and access: see `access`.
+
+    async fn create_user(&self, user: NewUser) -> Result<bool, StoreError> {
+        in_txn!(self, "creating a user", |txn| access::create_user(
+            &mut txn, &user
+        ))
+    }
+
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.access_users().await
+    }
+
+    async fn login_record(&self, name: &str) -> Result<Option<LoginRecord>, StoreError> {
+        self.access_login_record(name).await
+    }
+
+    async fn set_user_disabled(&self, name: &str, disabled: bool) -> Result<bool, StoreError> {
+        in_txn!(self, "disabling a user", |txn| access::set_disabled(
+            &mut txn, name, disabled
+        ))
+    }
+
+    async fn set_password(&self, name: &str, hash: &str) -> Result<bool, StoreError> {
+        in_txn!(self, "setting a password", |txn| access::set_password(
+            &mut txn, name, hash
+        ))
+    }
+
+    async fn login_failed(
+        &self,
+        name: &str,
+        lock_after: u32,
+        lock_until: Timestamp,
+    ) -> Result<(), StoreError> {
+        in_txn!(self, "counting a failed login", |txn| access::login_failed(
+            &mut txn, name, lock_after, lock_until
+        ))
+    }
+
+    async fn login_succeeded(&self, name: &str) -> Result<(), StoreError> {
+        in_txn!(self, "recording a login", |txn| access::login_succeeded(
+            &mut txn, name
+        ))
+    }
+
+    async fn add_to_team(&self, manager: &str, seller: &str) -> Result<(), StoreError> {
+        in_txn!(self, "adding to a team", |txn| access::add_to_team(
+            &mut txn, manager, seller
+        ))
+    }
+
+    async fn assign_account(&self, user: &str, account: &OrgId) -> Result<(), StoreError> {
+        in_txn!(self, "assigning an account", |txn| access::assign_account(
+            &mut txn, user, account
+        ))
+    }
+
+    async fn visible_accounts(&self, user: &str) -> Result<Vec<OrgId>, StoreError> {
+        self.access_visible_accounts(user).await
+    }
+
+    async fn create_session(
+        &self,
+        hash: &str,
+        user: &str,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        in_txn!(self, "creating a session", |txn| access::create_session(
+            &mut txn, hash, user, expires_at
+        ))
+    }
+
+    async fn session_user(&self, hash: &str, now: Timestamp) -> Result<Option<User>, StoreError> {
+        self.access_session_user(hash, now).await
+    }
+
+    async fn delete_session(&self, hash: &str) -> Result<(), StoreError> {
+        in_txn!(self, "ending a session", |txn| access::delete_session(
+            &mut txn, hash
+        ))
+    }
+
+    async fn set_token_owner(&self, token: &str, user: &str) -> Result<bool, StoreError> {
+        in_txn!(self, "setting a token's owner", |txn| {
+            access::set_token_owner(&mut txn, token, user)
+        })
     }
 }

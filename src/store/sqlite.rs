@@ -1981,11 +1981,15 @@ impl Store for SqliteStore {
         sources: SourceMap,
         progress: Arc<dyn Progress>,
     ) -> Result<ImportSummary, StoreError> {
+        // Checked even when no person is named: a restricted viewer's
+        // bundle of organizations alone is refused too.
         let written = crate::access::people_written(&bundle);
-        if !written.is_empty() {
-            let orgs = self.read(move |c| person_orgs(c, &written)).await?;
-            crate::access::check_write(&bundle, &|p| orgs.get(p).cloned())?;
-        }
+        let orgs = if written.is_empty() {
+            Default::default()
+        } else {
+            self.read(move |c| person_orgs(c, &written)).await?
+        };
+        crate::access::check_write(&bundle, &|p| orgs.get(p).cloned())?;
         self.write(move |conn| {
             let t0 = std::time::Instant::now();
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -2166,6 +2170,9 @@ impl Store for SqliteStore {
         id: &PersonId,
         actor: &str,
     ) -> Result<crate::privacy::ForgetReport, StoreError> {
+        // Erasing reaches every account the person touched: admins only,
+        // as on Neo4j.
+        crate::access::require_unrestricted()?;
         let (id, actor) = (id.to_string(), actor.to_owned());
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

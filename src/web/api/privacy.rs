@@ -17,7 +17,9 @@ use crate::web::{AppError, AppState};
 /// influence, assessment and deal lines, review and merge records, plan
 /// mentions, cached API responses, and the cached scores; interactions lose
 /// them (and go when fewer than two people remain). Nothing of them stays
-/// in the database files. Needs a write token; recorded in the audit log.
+/// in the database files. Needs a write token of an admin or an operator
+/// (403 for a seller's or manager's: the person may be in others' accounts);
+/// recorded in the audit log.
 #[utoipa::path(delete, path = "/people/{id}", tag = "people",
     params(("id" = String, Path, description = "Person id", example = "hm-001")),
     responses((status = 200, description = "Erased; what was removed", body = ForgetReport), CommonErrors, NotFound))]
