@@ -140,6 +140,17 @@ async fn privacy_scenario(store: Arc<dyn Store>) -> Vec<String> {
     .unwrap();
     import_as(store.as_ref(), cases, "api POST /interactions", "api:desk").await;
     let to = chrono::Utc::now().timestamp();
+    // A refused write records nothing: no import, no audit line.
+    let logged = store.audit_log(None).await.unwrap().len();
+    let bad: Bundle = serde_json::from_value(json!({
+        "interactions": [{"id": "bad1", "kind": "call", "at": "2025-11-10T10:00:00Z",
+                          "initiator": "10", "participants": ["10", "ghost"]}]
+    }))
+    .unwrap();
+    let src = SourceMap::synthetic("bad", &bad).with_provenance(Provenance::new("bad", "api:x"));
+    let refused = store.import(bad, src, Arc::new(NoProgress)).await;
+    assert!(refused.is_err());
+    assert_eq!(store.audit_log(None).await.unwrap().len(), logged);
 
     // Provenance: the person's record and their interactions by write.
     let p = store.person_provenance(&pid("10")).await.unwrap().unwrap();
