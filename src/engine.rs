@@ -917,7 +917,7 @@ impl Engine {
 
 /// Sales support (MCI): the presales and experts on the account's open deals
 /// join its team in the slice, so warm paths start from them too. A store
-/// without support assignments (Neo4j for now) adds nobody.
+/// without support assignments adds nobody.
 async fn add_deal_supporters(store: &dyn Store, data: &mut AccountData) -> Result<(), StoreError> {
     if data.opportunities.is_empty() {
         return Ok(());

@@ -153,6 +153,51 @@ impl ForgetReport {
     }
 }
 
+impl ForgetReport {
+    /// The audit log's line for this erasure: what went, kind by kind.
+    pub fn audit_detail(&self) -> String {
+        let removed: Vec<String> = self
+            .rows()
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect();
+        format!("erased {}: {}", self.person, removed.join(", "))
+    }
+}
+
+/// `text` with each occurrence of `word` that stands alone (not part of a
+/// longer id or word: "1" in "write 1:" but not in "1034") replaced.
+pub fn replace_word(text: &str, word: &str, with: &str) -> String {
+    let part_of_word = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '@');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(word) {
+        let before = rest[..i].chars().next_back().or(out.chars().next_back());
+        let after = rest[i + word.len()..].chars().next();
+        out.push_str(&rest[..i]);
+        if before.is_some_and(part_of_word) || after.is_some_and(part_of_word) {
+            out.push_str(word);
+        } else {
+            out.push_str(with);
+        }
+        rest = &rest[i + word.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// An audit line with the erased person's id, name and e-mail addresses
+/// replaced wherever they stand alone (see [`replace_word`]).
+pub fn redact_audit_detail(detail: &str, id: &str, name: &str, emails: &[String]) -> String {
+    let id_as = redacted_id(id);
+    std::iter::once((id, id_as.as_str()))
+        .chain(std::iter::once((name, "[forgotten]")))
+        .chain(emails.iter().map(|e| (e.as_str(), "[forgotten]")))
+        .filter(|(n, _)| !n.is_empty())
+        .fold(detail.to_owned(), |t, (n, r)| replace_word(&t, n, r))
+}
+
 /// What a retention run deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RetentionReport {
@@ -169,4 +214,18 @@ pub fn redacted_id(id: &str) -> String {
         "forgotten:{}",
         &crate::auth::sha256_hex(id.as_bytes())[..12]
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_word;
+
+    #[test]
+    fn redaction_replaces_whole_ids_only() {
+        assert_eq!(
+            replace_word("bundle (write 1): 1034 new; merged 1 into 12", "1", "X"),
+            "bundle (write X): 1034 new; merged X into 12"
+        );
+        assert_eq!(replace_word("p-1 and 1", "1", "X"), "p-1 and X");
+    }
 }

@@ -558,7 +558,7 @@ async fn load_demo(store: &dyn Store, quiet: bool, always: bool) -> anyhow::Resu
         eprintln!("loaded the demo data ({} records)", summary.new_records());
     }
     // Service cases' own fields and deal support live beside the bundle;
-    // a store without them (Neo4j) keeps the demo without them.
+    // a store without them keeps the demo without them.
     let locations = vec![];
     let beside = async {
         store.save_service_cases(extras.cases).await?;

@@ -21,8 +21,8 @@ pub enum RetentionCommand {
     },
 }
 
-/// Appends to the audit log as the CLI user; stores without an audit log
-/// (Neo4j for now) skip it.
+/// Appends to the audit log as the CLI user; a store without an audit log
+/// skips it.
 pub async fn note(store: &dyn Store, action: &str, detail: &str) -> anyhow::Result<()> {
     match store.record_audit(&cli_actor(), action, detail).await {
         Err(crate::store::StoreError::Backend(e)) if e.contains("not supported") => Ok(()),

@@ -118,8 +118,11 @@ macro_rules! in_txn {
 
 mod access;
 mod block;
+mod deal_support;
 mod forget;
 mod identity;
+mod privacy;
+mod service_cases;
 mod version;
 
 /// Rows per `UNWIND $rows` statement: big enough to amortize the round trip,
@@ -316,6 +319,10 @@ const LABELS: &[&str] = &[
     "WriterMark",
     "IdentityReview",
     "PersonMerge",
+    "Import",
+    "AuditEntry",
+    "ServiceCase",
+    "DealSupport",
     "RenmaiSchema",
 ];
 
@@ -367,6 +374,18 @@ const SCHEMA: &[&str] = &[
     "CREATE CONSTRAINT renmai_merge_key IF NOT EXISTS FOR (n:PersonMerge) REQUIRE n.key IS UNIQUE",
     "CREATE INDEX renmai_merge_survivor IF NOT EXISTS FOR (n:PersonMerge) ON (n.survivor_id)",
     "CREATE CONSTRAINT renmai_schema_id IF NOT EXISTS FOR (n:RenmaiSchema) REQUIRE n.id IS UNIQUE",
+    // Privacy: provenance of writes, the audit log, retention by time;
+    // service cases and deal support (see `privacy`, `service_cases`,
+    // `deal_support`).
+    "CREATE CONSTRAINT renmai_import_id IF NOT EXISTS FOR (n:Import) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT renmai_audit_seq IF NOT EXISTS FOR (n:AuditEntry) REQUIRE n.seq IS UNIQUE",
+    "CREATE INDEX renmai_audit_at IF NOT EXISTS FOR (n:AuditEntry) ON (n.at)",
+    "CREATE INDEX renmai_interaction_at IF NOT EXISTS FOR (n:Interaction) ON (n.at)",
+    "CREATE CONSTRAINT renmai_service_case_id IF NOT EXISTS FOR (n:ServiceCase) REQUIRE n.case_id IS UNIQUE",
+    "CREATE INDEX renmai_service_case_opened IF NOT EXISTS FOR (n:ServiceCase) ON (n.opened)",
+    "CREATE CONSTRAINT renmai_deal_support_key IF NOT EXISTS FOR (n:DealSupport) REQUIRE n.key IS UNIQUE",
+    "CREATE INDEX renmai_deal_support_opportunity IF NOT EXISTS FOR (n:DealSupport) ON (n.opportunity_id)",
+    "CREATE INDEX renmai_deal_support_person IF NOT EXISTS FOR (n:DealSupport) ON (n.person_id)",
 ];
 
 impl Neo4jStore {
@@ -640,7 +659,16 @@ impl Neo4jStore {
             return Err(Attempt::Rejected(ImportError::Invalid(errs)));
         }
         progress.start(bundle.len() as u64, "importing");
-        let summary = write_bundle(&mut txn, bundle, &known, progress).await?;
+        let p = &sources.provenance;
+        let import_id = privacy::begin_import(&mut txn, p).await?;
+        let summary = write_bundle(&mut txn, bundle, &known, import_id, progress).await?;
+        let existing: u64 = summary.rows().iter().map(|(_, c)| c.existing).sum();
+        let detail = format!(
+            "{} (write {import_id}): {} new, {existing} already stored",
+            p.source,
+            summary.new_records()
+        );
+        privacy::audit(&mut txn, &p.actor, "import", &detail).await?;
         txn.commit().await?;
         progress.finish();
         Ok(summary)
@@ -722,6 +750,7 @@ async fn txn_count(txn: &mut Txn, q: Query) -> Result<u64, neo4rs::Error> {
 #[allow(clippy::too_many_arguments)]
 async fn upsert<T>(
     txn: &mut Txn,
+    import_id: i64,
     label: &str,
     key: &str,
     fields: &[&str],
@@ -733,7 +762,9 @@ async fn upsert<T>(
     if items.is_empty() {
         return Ok(());
     }
-    let sets: Vec<String> = fields.iter().map(|f| format!("n.{f} = r.{f}")).collect();
+    let mut sets: Vec<String> = fields.iter().map(|f| format!("n.{f} = r.{f}")).collect();
+    // Provenance: the write that last stored the record.
+    sets.push("n.import_id = $import_id".into());
     let cypher = format!(
         "UNWIND $rows AS r \
          OPTIONAL MATCH (old:{label} {{{key}: r.{key}}}) \
@@ -748,7 +779,13 @@ async fn upsert<T>(
             .map(&mut to_row)
             .collect::<Result<Vec<Row>, _>>()?;
         let len = batch.len() as u64;
-        let existing = txn_count(txn, query(&cypher).param("rows", BoltType::from(batch))).await?;
+        let existing = txn_count(
+            txn,
+            query(&cypher)
+                .param("rows", BoltType::from(batch))
+                .param("import_id", import_id),
+        )
+        .await?;
         counts.existing += existing;
         counts.new += len - existing.min(len);
         progress.advance(len);
@@ -877,12 +914,14 @@ async fn write_bundle(
     txn: &mut Txn,
     b: &Bundle,
     known: &ExistingRefs,
+    import_id: i64,
     progress: &dyn Progress,
 ) -> Result<ImportSummary, Attempt> {
     let mut sum = ImportSummary::default();
 
     upsert(
         txn,
+        import_id,
         "Organization",
         "id",
         &[
@@ -914,6 +953,7 @@ async fn write_bundle(
 
     upsert(
         txn,
+        import_id,
         "Person",
         "id",
         PERSON_FIELDS,
@@ -927,6 +967,7 @@ async fn write_bundle(
 
     upsert(
         txn,
+        import_id,
         "TeamMember",
         "key",
         TEAM_FIELDS,
@@ -961,13 +1002,23 @@ async fn write_bundle(
             }
         }
     }
-    write_interactions(txn, b, known, &mut sum.interactions, &mut touched, progress).await?;
+    write_interactions(
+        txn,
+        b,
+        known,
+        import_id,
+        &mut sum.interactions,
+        &mut touched,
+        progress,
+    )
+    .await?;
     if !b.is_empty() {
         block::touch(txn, &touched, everything).await?;
     }
 
     upsert(
         txn,
+        import_id,
         "Influence",
         "key",
         INFLUENCE_FIELDS,
@@ -980,6 +1031,7 @@ async fn write_bundle(
 
     upsert(
         txn,
+        import_id,
         "Assessment",
         "key",
         ASSESSMENT_FIELDS,
@@ -992,6 +1044,7 @@ async fn write_bundle(
 
     upsert(
         txn,
+        import_id,
         "Opportunity",
         "id",
         &[
@@ -1025,6 +1078,7 @@ async fn write_bundle(
 
     upsert(
         txn,
+        import_id,
         "OpportunityContact",
         "key",
         CONTACT_FIELDS,
@@ -1037,6 +1091,7 @@ async fn write_bundle(
 
     upsert(
         txn,
+        import_id,
         "OpportunityStage",
         "key",
         &["opportunity_id", "at", "stage"],
@@ -1338,6 +1393,7 @@ async fn write_interactions(
     txn: &mut Txn,
     b: &Bundle,
     known: &ExistingRefs,
+    import_id: i64,
     counts: &mut Counts,
     touched: &mut HashSet<String>,
     progress: &dyn Progress,
@@ -1367,6 +1423,7 @@ async fn write_interactions(
     let mut extra: Vec<(String, String, i64)> = Vec::new();
     upsert(
         txn,
+        import_id,
         "Interaction",
         "id",
         &["kind", "at", "participants", "account_id"],
@@ -1420,6 +1477,7 @@ async fn write_interactions(
     let mut ignored = Counts::default();
     upsert(
         txn,
+        import_id,
         "InteractionAccount",
         "key",
         &["account_id", "interaction_id", "at"],
@@ -2583,15 +2641,88 @@ impl Store for Neo4jStore {
         ))
     }
 
-    /// Erases them in one transaction (see [`forget`]). The actor is not
-    /// recorded: this store keeps no audit log.
+    /// Erases them in one transaction (see [`forget`]), with its audit line.
     async fn forget_person(
         &self,
         id: &PersonId,
-        _actor: &str,
+        actor: &str,
     ) -> Result<crate::privacy::ForgetReport, StoreError> {
         crate::access::require_unrestricted()?;
-        in_txn!(self, "erasing a person", |txn| forget::forget(&mut txn, id))
+        in_txn!(self, "erasing a person", |txn| forget::forget(
+            &mut txn, id, actor
+        ))
+    }
+
+    async fn person_provenance(
+        &self,
+        id: &PersonId,
+    ) -> Result<Option<crate::privacy::PersonProvenance>, StoreError> {
+        crate::access::require_unrestricted()?;
+        privacy::person_provenance(self, id).await
+    }
+
+    async fn record_audit(
+        &self,
+        actor: &str,
+        action: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        in_txn!(self, "writing the audit log", |txn| privacy::audit(
+            &mut txn, actor, action, detail
+        ))
+    }
+
+    async fn audit_log(
+        &self,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<crate::privacy::AuditEntry>, StoreError> {
+        privacy::audit_log(self, since).await
+    }
+
+    async fn apply_retention(
+        &self,
+        cutoff: Timestamp,
+        days: u32,
+        actor: &str,
+    ) -> Result<crate::privacy::RetentionReport, StoreError> {
+        privacy::retention(self, cutoff, days, actor).await
+    }
+
+    async fn save_service_cases(
+        &self,
+        cases: Vec<renmai_graph::service::ServiceCase>,
+    ) -> Result<usize, StoreError> {
+        in_txn!(self, "saving service cases", |txn| service_cases::save(
+            &mut txn, &cases
+        ))
+    }
+
+    async fn service_cases(
+        &self,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<renmai_graph::service::ServiceCase>, StoreError> {
+        let scope = crate::access::scope();
+        let mut cases = service_cases::load(self, since).await?;
+        cases.retain(|c| scope.allows(&c.account));
+        Ok(cases)
+    }
+
+    async fn save_deal_support(
+        &self,
+        rows: Vec<renmai_graph::support::DealSupport>,
+        locations: Vec<crate::validate::Location>,
+    ) -> Result<Counts, StoreError> {
+        in_txn!(self, "saving deal support", |txn| deal_support::save(
+            &mut txn, &rows, &locations
+        ))
+    }
+
+    async fn deal_support(
+        &self,
+        account: Option<&OrgId>,
+    ) -> Result<Vec<renmai_graph::support::DealSupport>, StoreError> {
+        let scope = crate::access::scope();
+        deal_support::load(self, account, &scope).await
     }
 
     /// The person, unless the current viewer may not see them.

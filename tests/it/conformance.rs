@@ -970,7 +970,7 @@ async fn json_api_exchange(store: Arc<dyn Store>) -> Vec<String> {
     seen.push(masked(&again));
     // A pinned as_of: the default trails the clock by the minute, and the
     // two stores' calls may fall either side of a minute boundary.
-    // Provenance lines are kept by the embedded store only (README).
+    // Provenance: the same writes on both stores (their times differ).
     let person = call(
         "GET",
         "/people/hm-001?as_of=2026-11-28T12:00:00Z",
@@ -981,8 +981,15 @@ async fn json_api_exchange(store: Arc<dyn Store>) -> Vec<String> {
     .await;
     let (head, body) = person.split_at(person.find('{').unwrap_or(person.len()));
     let mut body: serde_json::Value = serde_json::from_str(body).expect("a person as JSON");
-    if let Some(o) = body.as_object_mut() {
-        o.remove("provenance");
+    let lines = body["provenance"].as_array_mut().expect("provenance lines");
+    assert!(
+        lines.len() >= 2,
+        "the person record and their interactions: {lines:?}"
+    );
+    for l in lines.iter_mut() {
+        let o = l.as_object_mut().unwrap();
+        assert!(o.remove("imported_at").is_some_and(|t| t.is_string()));
+        o.remove("text");
     }
     seen.push(format!("{head}{body}"));
     assert!(store.revoke_token("reader").await.unwrap());

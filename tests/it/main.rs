@@ -6,6 +6,8 @@ mod api;
 #[cfg(feature = "neo4j")]
 mod conformance;
 mod conformance_forget;
+#[cfg(feature = "neo4j")]
+mod conformance_privacy;
 mod crash;
 mod crash_serve;
 #[cfg(feature = "neo4j")]

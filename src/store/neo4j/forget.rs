@@ -12,8 +12,9 @@
 //! account blocks that held them are deleted and every stamp renewed, so no
 //! stale slice serves them again and their name stays in no block.
 //!
-//! This store keeps no audit log, service cases or support assignments:
-//! those counts stay 0.
+//! Service cases they raised go (those they handled lose their owner),
+//! their deal support assignments go, audit lines naming them are redacted
+//! and the erasure gets its own audit line, in the same transaction.
 
 use std::collections::HashSet;
 
@@ -24,7 +25,7 @@ use serde::Deserialize;
 use super::identity::{
     accounts_of, delete_interaction, interactions_of, is_ours, must_person, put_interaction,
 };
-use super::{Attempt, Row, block, s, txn_count, txn_rows};
+use super::{Attempt, Row, block, privacy, s, txn_count, txn_rows};
 use crate::privacy::{ForgetReport, redacted_id};
 
 /// Text `needle` as it appears inside a JSON string.
@@ -102,8 +103,13 @@ async fn counted(txn: &mut Txn, cypher: &str, p: &str) -> Result<u64, Attempt> {
     Ok(txn_count(txn, query(cypher).param("p", p)).await?)
 }
 
-/// Erases person `id` everywhere in this store, in `txn`.
-pub(super) async fn forget(txn: &mut Txn, id: &PersonId) -> Result<ForgetReport, Attempt> {
+/// Erases person `id` everywhere in this store, in `txn`; `actor` goes in
+/// the audit log.
+pub(super) async fn forget(
+    txn: &mut Txn,
+    id: &PersonId,
+    actor: &str,
+) -> Result<ForgetReport, Attempt> {
     let person = must_person(txn, id).await?;
     let p = id.as_str();
     let mut rep = ForgetReport {
@@ -235,6 +241,24 @@ pub(super) async fn forget(txn: &mut Txn, id: &PersonId) -> Result<ForgetReport,
         p,
     )
     .await?;
+    rep.service_cases = counted(
+        txn,
+        "MATCH (c:ServiceCase) WHERE c.contact_id = $p DELETE c RETURN count(*) AS n",
+        p,
+    )
+    .await?
+        + counted(
+            txn,
+            "MATCH (c:ServiceCase) WHERE c.owner_id = $p SET c.owner_id = null RETURN count(c) AS n",
+            p,
+        )
+        .await?;
+    rep.deal_support = counted(
+        txn,
+        "MATCH (x:DealSupport {person_id: $p}) DELETE x RETURN count(*) AS n",
+        p,
+    )
+    .await?;
     rep.review_pairs = counted(
         txn,
         "MATCH (r:IdentityReview) WHERE r.existing_id = $p OR r.new_id = $p DELETE r RETURN count(*) AS n",
@@ -295,6 +319,8 @@ pub(super) async fn forget(txn: &mut Txn, id: &PersonId) -> Result<ForgetReport,
 
     txn.run(query("MATCH (x:Person {id: $p}) DELETE x").param("p", p))
         .await?;
+    rep.audit_lines_redacted = privacy::redact_audit(txn, p, &person.name, &emails).await?;
+    privacy::audit(txn, actor, "forget", &rep.audit_detail()).await?;
 
     // Packed blocks: those that held them go (one of ours is in every
     // slice), and every stamp is renewed, since pointers changed anywhere.

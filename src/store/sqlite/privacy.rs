@@ -15,7 +15,7 @@ use super::StoreError;
 use super::identity::{accounts_of, now, pks};
 use crate::privacy::{
     AuditEntry, ForgetReport, ImportRecord, PersonProvenance, Provenance, RetentionReport,
-    redacted_id,
+    redact_audit_detail, redacted_id,
 };
 
 pub(super) const MIGRATION: &str = r#"
@@ -166,27 +166,6 @@ pub(super) fn person_provenance(
         person,
         interactions,
     }))
-}
-
-/// `text` with each occurrence of `word` that stands alone (not part of a
-/// longer id or word: "1" in "write 1:" but not in "1034") replaced.
-fn replace_word(text: &str, word: &str, with: &str) -> String {
-    let part_of_word = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '@');
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find(word) {
-        let before = rest[..i].chars().next_back().or(out.chars().next_back());
-        let after = rest[i + word.len()..].chars().next();
-        out.push_str(&rest[..i]);
-        if before.is_some_and(part_of_word) || after.is_some_and(part_of_word) {
-            out.push_str(word);
-        } else {
-            out.push_str(with);
-        }
-        rest = &rest[i + word.len()..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// Text `needle` as it appears inside a JSON string.
@@ -363,15 +342,8 @@ pub(super) fn forget(
         .prepare("SELECT seq, detail FROM audit_log")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
-    let plain: Vec<(String, String)> = std::iter::once((id.to_owned(), redacted_id(id)))
-        .chain(std::iter::once((name.clone(), "[forgotten]".to_owned())))
-        .chain(emails.iter().map(|e| (e.clone(), "[forgotten]".to_owned())))
-        .filter(|(n, _)| !n.is_empty())
-        .collect();
     for (seq, detail) in lines {
-        let redacted = plain
-            .iter()
-            .fold(detail.clone(), |t, (n, r)| replace_word(&t, n, r));
+        let redacted = redact_audit_detail(&detail, id, &name, &emails);
         if redacted != detail {
             tx.execute(
                 "UPDATE audit_log SET detail = ?2 WHERE seq = ?1",
@@ -382,18 +354,7 @@ pub(super) fn forget(
     }
 
     tx.execute("DELETE FROM people WHERE pk = ?1", [pk])?;
-    let removed: Vec<String> = rep
-        .rows()
-        .iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(k, n)| format!("{n} {k}"))
-        .collect();
-    audit(
-        tx,
-        actor,
-        "forget",
-        &format!("erased {}: {}", rep.person, removed.join(", ")),
-    )?;
+    audit(tx, actor, "forget", &rep.audit_detail())?;
     Ok(rep)
 }
 
@@ -550,18 +511,4 @@ pub(super) fn restore(backup: &Path, db: &Path) -> Result<(), StoreError> {
         let _ = d.sync_all();
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::replace_word;
-
-    #[test]
-    fn redaction_replaces_whole_ids_only() {
-        assert_eq!(
-            replace_word("bundle (write 1): 1034 new; merged 1 into 12", "1", "X"),
-            "bundle (write X): 1034 new; merged X into 12"
-        );
-        assert_eq!(replace_word("p-1 and 1", "1", "X"), "p-1 and X");
-    }
 }
