@@ -559,17 +559,22 @@ impl Neo4jStore {
         Ok(n)
     }
 
-    /// Runs a read query and decodes every row.
-    async fn rows<T: for<'de> Deserialize<'de>>(&self, q: Query) -> Result<Vec<T>, StoreError> {
-        self.bounded("reading", async {
+    /// Runs a read query and decodes every row. Boxed: neo4rs's futures
+    /// are large, and slice reads join many of them, which made the future
+    /// of a cold read outgrow a test thread's stack in debug builds.
+    fn rows<'a, T: for<'de> Deserialize<'de> + Send + 'a>(
+        &'a self,
+        q: Query,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<T>, StoreError>> + Send + 'a>>
+    {
+        Box::pin(self.bounded("reading", async move {
             let mut stream = self.graph.execute(q).await?;
             let mut out = Vec::new();
             while let Some(row) = stream.next().await? {
                 out.push(row.to::<T>().map_err(decode)?);
             }
             Ok(out)
-        })
-        .await
+        }))
     }
 
     /// [`bounded`] by the query timeout of this store.
