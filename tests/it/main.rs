@@ -10,6 +10,7 @@ mod crash;
 mod crash_serve;
 #[cfg(feature = "neo4j")]
 mod crash_serve_bolt;
+mod deal_lookup;
 mod deals;
 mod deals_api;
 mod deals_pages;
