@@ -22,6 +22,7 @@ mod identity;
 mod import;
 mod ingest;
 mod limits;
+mod migrate_beside;
 #[cfg(feature = "neo4j")]
 mod neo4j;
 mod pages;
