@@ -136,16 +136,18 @@ pub async fn detail(
     as_of: Option<Timestamp>,
     stage: Option<&str>,
 ) -> Result<DealDetail, DealsError> {
-    let mut found = None;
-    for a in engine.store().accounts().await? {
-        if let Some(data) = engine.account_data(&a.id).await?
-            && data.opportunities.iter().any(|o| &o.id == id)
-        {
-            found = Some(data);
-            break;
-        }
-    }
-    let data = found.ok_or_else(|| DealsError::NotFound(format!("no deal with id {id}")))?;
+    let not_found = || DealsError::NotFound(format!("no deal with id {id}"));
+    // Its account by the deal's id: only that account is read.
+    let deal = engine
+        .store()
+        .opportunity(id)
+        .await?
+        .ok_or_else(not_found)?;
+    let data = engine
+        .account_data(&deal.account)
+        .await?
+        .filter(|d| d.opportunities.iter().any(|o| &o.id == id))
+        .ok_or_else(not_found)?;
     let o = data
         .opportunities
         .iter()

@@ -43,6 +43,14 @@ pub async fn import(
     let label = format!("{} ({format})", path.display());
     // What the store holds already (a re-read mailbox) is not written again.
     let mut bundle = res.bundle;
+    // A CRM export says nothing of competitors: its deals keep the stored ones.
+    for o in &mut bundle.opportunities {
+        if o.competitors.is_empty()
+            && let Some(stored) = store.opportunity(&o.id).await?
+        {
+            o.competitors = stored.competitors;
+        }
+    }
     let known = store
         .known_interactions(bundle.interactions.iter().map(|i| i.id.clone()).collect())
         .await?;

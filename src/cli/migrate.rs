@@ -6,7 +6,9 @@
 //! chunks, then the rest), each batch one all-or-nothing import with the
 //! usual validation. Imports are upserts keyed by the records' own ids, so
 //! an interrupted migration is resumed by running it again. At the end the
-//! counts of both stores (`stats`) are compared.
+//! counts of both stores (`stats`) are compared. Service cases' desk fields
+//! and deal-support assignments, which live beside the bundle, are copied
+//! after it ([`copy_beside`]).
 
 use std::sync::Arc;
 
@@ -16,7 +18,7 @@ use clap::Args;
 use crate::bundle::Bundle;
 use crate::config::{Config, Neo4jConfig};
 use crate::store::sqlite::SqliteStore;
-use crate::store::{Stats, Store};
+use crate::store::{Stats, Store, StoreError};
 use crate::validate::SourceMap;
 
 /// Interactions per migration batch.
@@ -191,7 +193,64 @@ pub async fn copy(from: &dyn Store, to: &dyn Store, quiet: bool) -> anyhow::Resu
         to.location(),
         t0.elapsed()
     );
+    copy_beside(from, to).await?;
     Ok(b)
+}
+
+/// `Ok(None)` when the store keeps no such records ("not supported").
+fn kept<T>(r: Result<T, StoreError>) -> Result<Option<T>, StoreError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(StoreError::Backend(e)) if e.contains("not supported") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Copies what lives beside the bundle: service cases with their desk
+/// fields and deal-support assignments (both upserts, so a re-run is
+/// harmless), then checks the target holds as many as the source. A target
+/// that cannot keep them gets a warning naming how many were left behind.
+pub async fn copy_beside(from: &dyn Store, to: &dyn Store) -> anyhow::Result<()> {
+    let target = format!("{} {}", to.kind(), to.location());
+    if let Some(cases) = kept(from.service_cases(None).await)?
+        && !cases.is_empty()
+    {
+        let n = cases.len();
+        match kept(to.save_service_cases(cases).await)? {
+            None => eprintln!(
+                "warning: {n} service cases' desk fields NOT copied: {target} does not keep service cases"
+            ),
+            Some(_) => {
+                let there = to.service_cases(None).await?.len();
+                if there != n {
+                    bail!(
+                        "service cases: {n} in the source, {there} in the target {target}; was the target not empty?"
+                    );
+                }
+                eprintln!("copied {n} service cases' desk fields");
+            }
+        }
+    }
+    if let Some(support) = kept(from.deal_support(None).await)?
+        && !support.is_empty()
+    {
+        let n = support.len();
+        match kept(to.save_deal_support(support, Vec::new()).await)? {
+            None => eprintln!(
+                "warning: {n} deal-support assignments NOT copied: {target} does not keep them"
+            ),
+            Some(_) => {
+                let there = to.deal_support(None).await?.len();
+                if there != n {
+                    bail!(
+                        "deal-support assignments: {n} in the source, {there} in the target {target}; was the target not empty?"
+                    );
+                }
+                eprintln!("copied {n} deal-support assignments");
+            }
+        }
+    }
+    Ok(())
 }
 
 pub async fn run(args: &MigrateArgs, config: &Config, quiet: bool) -> anyhow::Result<()> {

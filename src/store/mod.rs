@@ -238,6 +238,23 @@ pub trait Store: Send + Sync {
 
     /// An account's plan snapshots, oldest first.
     async fn snapshots(&self, account: &OrgId) -> Result<Vec<AccountPlan>, StoreError>;
+
+    /// One deal by id (`None`: unknown, or its account is not the current
+    /// viewer's). This default reads account by account; a store that can
+    /// look a deal up by its id overrides it.
+    async fn opportunity(
+        &self,
+        id: &renmai_graph::OpportunityId,
+    ) -> Result<Option<renmai_graph::Opportunity>, StoreError> {
+        for a in self.accounts().await? {
+            if let Some(data) = self.account_data(&a.id).await?
+                && let Some(o) = data.opportunities.into_iter().find(|o| &o.id == id)
+            {
+                return Ok(Some(o));
+            }
+        }
+        Ok(None)
+    }
     /// For each lookup, in order, the people it matches (several when a
     /// name is ambiguous, none when unknown). One call answers a whole
     /// enrichment batch.

@@ -2450,6 +2450,23 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn opportunity(&self, id: &OpportunityId) -> Result<Option<Opportunity>, StoreError> {
+        let id = id.clone();
+        let found = self
+            .read(move |c| {
+                load_opportunities(
+                    c,
+                    &format!("SELECT {OPP_COLS} FROM opportunities WHERE id = ?1"),
+                    &[&id.as_str()],
+                )
+            })
+            .await?;
+        Ok(found
+            .into_iter()
+            .next()
+            .filter(|o| crate::access::may_see(&o.account)))
+    }
+
     async fn snapshots(&self, account: &OrgId) -> Result<Vec<AccountPlan>, StoreError> {
         crate::access::require(account)?;
         let account = account.clone();

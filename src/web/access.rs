@@ -173,6 +173,9 @@ fn account_in_path(path: &str) -> Option<OrgId> {
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     if is_public(&path) {
+        if let Some(refused) = super::forms::refuse_unless_form(&req) {
+            return refused;
+        }
         let v = Arc::new(Viewer::anonymous());
         req.extensions_mut().insert(v.clone());
         return access::run_as(v, next.run(req)).await;
@@ -195,6 +198,9 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     {
         return AppError::NotFound(format!("no customer account with id {account}"))
             .into_response();
+    }
+    if let Some(refused) = super::forms::refuse_unless_form(&req) {
+        return refused;
     }
     let viewer = Arc::new(viewer);
     req.extensions_mut().insert(viewer.clone());

@@ -7,7 +7,6 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, Method, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
@@ -24,26 +23,30 @@ fn is_form(headers: &HeaderMap) -> bool {
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case(FORM_TYPE))
 }
 
-/// Refuses (415) a write to a page (anything outside `/api/v1`) that is not
-/// URL-encoded, before any handler reads it: every page form, present and
-/// future, gets the same clear answer.
-pub async fn page_writes_are_forms(req: Request, next: Next) -> Response {
+/// A 415 for a write to a page (anything outside `/api/v1`) that is not
+/// URL-encoded, before any handler reads it, so every page form, present
+/// and future, gets the same clear answer. Called by
+/// `access::authenticate` (a check, not a middleware of its own: each
+/// middleware layer costs stack on every request).
+pub fn refuse_unless_form(req: &Request) -> Option<Response> {
     let path = req.uri().path();
     let is_api = path == "/api/v1" || path.starts_with("/api/v1/");
     let reads = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if is_api || reads || is_form(req.headers()) {
-        return next.run(req).await;
+        return None;
     }
     let got = req
         .headers()
         .get(header::CONTENT_TYPE)
         .map(|v| format!("`{}`", v.to_str().unwrap_or("(unreadable)")))
         .unwrap_or_else(|| "no Content-Type".into());
-    AppError::UnsupportedMediaType(format!(
-        "{} {path} is a page form: send its fields URL-encoded with `Content-Type: {FORM_TYPE}` (what a browser's form sends), not {got}; the JSON API is under /api/v1",
-        req.method()
-    ))
-    .into_response()
+    Some(
+        AppError::UnsupportedMediaType(format!(
+            "{} {path} is a page form: send its fields URL-encoded with `Content-Type: {FORM_TYPE}` (what a browser's form sends), not {got}; the JSON API is under /api/v1",
+            req.method()
+        ))
+        .into_response(),
+    )
 }
 
 /// What a form's fields are, for the message when one is missing or wrong.

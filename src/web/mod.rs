@@ -73,16 +73,18 @@ pub fn app(state: AppState) -> Router {
         .merge(deal_pages::routes())
         .nest("/api/v1", api::routes())
         .merge(assets::routes())
-        .layer(axum::middleware::from_fn(forms::page_writes_are_forms))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::authenticate,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
             timeout,
-            limits::time_limit,
         ))
+        .layer(tower::util::MapResponseLayer::new(limits::timeout_problem(
+            timeout,
+        )))
         .layer(axum::middleware::from_fn(access::security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

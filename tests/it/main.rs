@@ -12,6 +12,7 @@ mod crash;
 mod crash_serve;
 #[cfg(feature = "neo4j")]
 mod crash_serve_bolt;
+mod deal_lookup;
 mod deals;
 mod deals_api;
 mod deals_pages;
@@ -23,6 +24,7 @@ mod identity;
 mod import;
 mod ingest;
 mod limits;
+mod migrate_beside;
 #[cfg(feature = "neo4j")]
 mod neo4j;
 mod pages;
