@@ -583,6 +583,7 @@ pub fn resolve(obs: Observations, dir: &Directory, opts: &ResolveOptions) -> Res
             level: Level::UNKNOWN,
             emails: p.emails.clone(),
             external_ids: p.external_ids.clone(),
+            phones: vec![],
             reports_to: None,
             role: p.role,
             attitude: p.attitude,
@@ -652,6 +653,7 @@ pub fn resolve(obs: Observations, dir: &Directory, opts: &ResolveOptions) -> Res
             at: ix.at,
             initiator,
             participants,
+            in_reply_to: None,
         });
     }
 
@@ -764,6 +766,7 @@ mod tests {
                 .into_iter()
                 .collect(),
             external_ids: vec![],
+            phones: vec![],
             reports_to: None,
             role: None,
             attitude: None,

@@ -1057,6 +1057,7 @@ fn person_row(p: &Person) -> Row {
         "attitude" => opt_s(p.attitude.map(|a| a.as_str())),
         "emails" => list(emails),
         "external_ids" => list(exts),
+        "phones" => list(p.phones.iter().map(PersonPhone::tagged).collect()),
     }
 }
 const PERSON_FIELDS: &[&str] = &[
@@ -1071,6 +1072,7 @@ const PERSON_FIELDS: &[&str] = &[
     "attitude",
     "emails",
     "external_ids",
+    "phones",
 ];
 
 fn team_key(t: &TeamMember) -> String {
@@ -1469,7 +1471,7 @@ impl OrgRow {
     }
 }
 
-const PERSON_RET: &str = "p.id AS id, p.org_id AS org_id, p.name AS name, p.title AS title, p.department AS department, p.level AS level, p.reports_to AS reports_to, p.role AS role, p.attitude AS attitude, p.emails AS emails, p.external_ids AS external_ids";
+const PERSON_RET: &str = "p.id AS id, p.org_id AS org_id, p.name AS name, p.title AS title, p.department AS department, p.level AS level, p.reports_to AS reports_to, p.role AS role, p.attitude AS attitude, p.emails AS emails, p.external_ids AS external_ids, p.phones AS phones";
 
 #[derive(Deserialize)]
 struct PersonRow {
@@ -1484,6 +1486,8 @@ struct PersonRow {
     attitude: Option<String>,
     emails: Option<Vec<String>>,
     external_ids: Option<Vec<String>>,
+    #[serde(default)]
+    phones: Option<Vec<String>>,
 }
 
 impl PersonRow {
@@ -1504,6 +1508,11 @@ impl PersonRow {
             });
         }
         external_ids.sort();
+        let mut phones = Vec::new();
+        for x in self.phones.unwrap_or_default() {
+            phones.push(parsed(PersonPhone::parse_tagged(&x))?);
+        }
+        phones.sort();
         Ok(Person {
             id: parsed(PersonId::try_from(self.id))?,
             org: parsed(OrgId::try_from(self.org_id))?,
@@ -1513,6 +1522,7 @@ impl PersonRow {
             level: parsed(Level::new(small(self.level, "level")?))?,
             emails,
             external_ids,
+            phones,
             reports_to: opt_parsed(self.reports_to, PersonId::parse)?,
             role: opt_parsed(self.role, BuyingRole::parse)?,
             attitude: opt_parsed(self.attitude, Attitude::parse)?,
@@ -1548,6 +1558,7 @@ impl InteractionRow {
             at: Timestamp::from_epoch_seconds(self.at),
             initiator,
             participants,
+            in_reply_to: None,
         })
     }
 }

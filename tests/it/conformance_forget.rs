@@ -46,7 +46,8 @@ async fn store_with_zora(store: Arc<dyn Store>) {
     let zora: Bundle = serde_json::from_value(json!({
         "people": [{"id": "77", "org": "1", "name": NAME, "title": "Head of Payments",
                     "level": 2, "role": "technical_buyer",
-                    "emails": [EMAIL], "external_ids": [{"system": "salesforce", "id": "003ZORA"}]},
+                    "emails": [EMAIL], "external_ids": [{"system": "salesforce", "id": "003ZORA"}],
+                    "phones": [{"number": "+496912345677", "kind": "work"}, {"number": "0301234567"}]},
                    {"id": "78", "org": "1", "name": "Olaf Underling", "reports_to": "77"}],
         "interactions": [
             {"id": "z1", "kind": "meeting", "at": "2025-11-05T10:00:00Z", "initiator": "1", "participants": ["1", "77"]},
@@ -129,7 +130,8 @@ async fn forget_scenario(store: Arc<dyn Store>) -> Vec<String> {
     // Twice: the second read is served from the block the first packed.
     read_slices().await;
     let before = read_slices().await;
-    assert!(before[0].people.iter().any(|p| p.id == pid("77")));
+    let zora = before[0].people.iter().find(|p| p.id == pid("77")).unwrap();
+    assert_eq!(zora.phones.len(), 2, "phones are stored and read back");
 
     let r = store.forget_person(&pid("77"), "cli:test").await.unwrap();
     assert_eq!(
@@ -142,6 +144,7 @@ async fn forget_scenario(store: Arc<dyn Store>) -> Vec<String> {
         (1, 1, 1, 1),
         "{r:?}"
     );
+    assert_eq!(r.phones, 2, "{r:?}");
     assert_eq!(
         (
             r.influences,

@@ -42,6 +42,7 @@ async fn meeting(engine: &Engine, account: &OrgId, id: &str) -> (Bundle, PersonI
             at: Timestamp::from_epoch_seconds(chrono::Utc::now().timestamp()),
             initiator: ours.clone(),
             participants: vec![ours.clone(), theirs.clone()],
+            in_reply_to: None,
         }],
         ..Default::default()
     };

@@ -21,6 +21,7 @@ mod ingest;
 mod neo4j;
 mod pages;
 mod patterns;
+mod phones;
 mod plan;
 mod privacy;
 mod service;

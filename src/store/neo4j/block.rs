@@ -149,6 +149,7 @@ pub fn decode(text: &str) -> Result<AccountData, StoreError> {
             kind: InteractionKind::parse(kind).map_err(|e| bad(e.to_string()))?,
             at: Timestamp::from_epoch_seconds(at),
             initiator: participants[0].clone(),
+            in_reply_to: None,
             participants,
         });
     }

@@ -652,6 +652,11 @@ pub(super) async fn merge(
     kept.emails.extend(merged.emails.iter().cloned());
     kept.external_ids
         .extend(merged.external_ids.iter().cloned());
+    for phone in &merged.phones {
+        if !kept.phones.iter().any(|k| k.number == phone.number) {
+            kept.phones.push(phone.clone());
+        }
+    }
     put_person(txn, &kept).await?;
 
     // Interactions: the merged person becomes the survivor.

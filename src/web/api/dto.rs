@@ -35,6 +35,20 @@ pub struct PersonOut {
     pub emails: Vec<String>,
     /// `system:id` of the person in other CRMs.
     pub external_ids: Vec<String>,
+    pub phones: Vec<PhoneOut>,
+}
+
+/// A phone number of a person.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhoneOut {
+    /// E.164 (`+49301234567`) when `normalized`, else the national digits
+    /// as the source wrote them (the country was unknown).
+    pub number: String,
+    /// For reading: `+49 30 1234567`.
+    pub display: String,
+    /// work, mobile, home or other, when the source said.
+    pub kind: Option<String>,
+    pub normalized: bool,
 }
 
 impl PersonOut {
@@ -53,6 +67,16 @@ impl PersonOut {
             reports_to: p.reports_to.as_ref().map(ToString::to_string),
             emails: p.emails.iter().map(ToString::to_string).collect(),
             external_ids: p.external_ids.iter().map(ToString::to_string).collect(),
+            phones: p
+                .phones
+                .iter()
+                .map(|ph| PhoneOut {
+                    number: ph.number.to_string(),
+                    display: ph.number.display(),
+                    kind: ph.kind.map(|k| k.as_str().to_owned()),
+                    normalized: ph.number.is_normalized(),
+                })
+                .collect(),
         }
     }
     pub fn from_record(r: &PersonRecord) -> PersonOut {

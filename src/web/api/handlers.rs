@@ -747,6 +747,7 @@ async fn write_interactions(
                 at: i.at,
                 initiator: i.initiator,
                 participants: i.participants,
+                in_reply_to: None,
             })
         })
         .collect::<Result<_, AppError>>()?;

@@ -78,6 +78,8 @@ struct PersonPage {
     name: String,
     title: String,
     department: String,
+    /// Phone numbers as shown, each with what it is for.
+    phones: Vec<String>,
     level: &'static str,
     role: &'static str,
     attitude: &'static str,
@@ -109,6 +111,25 @@ struct PersonPage {
 #[derive(Deserialize)]
 pub struct PersonQuery {
     pub saved: Option<String>,
+}
+
+/// A person's phones for the page: `+49 30 1234567 (work)`; a number whose
+/// country is unknown says so, since it only matches one written the same way.
+fn phone_lines(p: &Person) -> Vec<String> {
+    p.phones
+        .iter()
+        .map(|ph| {
+            let mut notes: Vec<&str> = ph.kind.map(|k| k.as_str()).into_iter().collect();
+            if !ph.number.is_normalized() {
+                notes.push("national form, country unknown");
+            }
+            if notes.is_empty() {
+                ph.number.display()
+            } else {
+                format!("{} ({})", ph.number.display(), notes.join(", "))
+            }
+        })
+        .collect()
 }
 
 /// Interactions listed in the timeline at most (newest first).
@@ -207,6 +228,7 @@ async fn our_person(state: &AppState, rec: PersonRecord) -> Result<PersonPage, A
         name: p.name.clone(),
         title: p.title.clone().unwrap_or_default(),
         department: p.department.clone().unwrap_or_default(),
+        phones: phone_lines(p),
         level: p.level.label(),
         role: "our team",
         attitude: "ours",
@@ -497,6 +519,7 @@ async fn stakeholder(
         name: p.name.clone(),
         title: p.title.clone().unwrap_or_default(),
         department: p.department.clone().unwrap_or_default(),
+        phones: phone_lines(p),
         level: p.level.label(),
         role: role_label(p.role),
         attitude: attitude_label(p.attitude),
@@ -726,6 +749,7 @@ pub(super) async fn log_interaction(
                 at,
                 initiator: ours[0].clone(),
                 participants,
+                in_reply_to: None,
             }],
             ..Default::default()
         })
