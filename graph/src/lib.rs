@@ -21,6 +21,7 @@ pub mod paths;
 pub mod patterns;
 pub mod phone;
 pub mod plan;
+pub mod reciprocity;
 pub mod report;
 pub mod score;
 pub mod service;

@@ -1356,7 +1356,7 @@ async fn write_interactions(
         txn,
         "Interaction",
         "id",
-        &["kind", "at", "participants", "account_id"],
+        &["kind", "at", "participants", "account_id", "in_reply_to"],
         &b.interactions,
         |i| {
             let others = i.participants.iter().filter(|p| **p != i.initiator);
@@ -1384,6 +1384,7 @@ async fn write_interactions(
                 "at" => int(i.at.epoch_seconds()),
                 "participants" => list(parts),
                 "account_id" => opt_s(accounts.first().map(|a| a.as_str())),
+                "in_reply_to" => opt_s(i.in_reply_to.as_ref().map(|r| r.as_str())),
             })
         },
         counts,
@@ -1530,8 +1531,7 @@ impl PersonRow {
     }
 }
 
-const INTERACTION_RET: &str =
-    "i.id AS id, i.kind AS kind, i.at AS at, i.participants AS participants";
+const INTERACTION_RET: &str = "i.id AS id, i.kind AS kind, i.at AS at, i.participants AS participants, i.in_reply_to AS in_reply_to";
 
 #[derive(Deserialize)]
 struct InteractionRow {
@@ -1539,6 +1539,8 @@ struct InteractionRow {
     kind: String,
     at: i64,
     participants: Vec<String>,
+    #[serde(default)]
+    in_reply_to: Option<String>,
 }
 
 impl InteractionRow {
@@ -1558,7 +1560,7 @@ impl InteractionRow {
             at: Timestamp::from_epoch_seconds(self.at),
             initiator,
             participants,
-            in_reply_to: None,
+            in_reply_to: opt_parsed(self.in_reply_to, InteractionId::parse)?,
         })
     }
 }

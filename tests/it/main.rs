@@ -24,6 +24,7 @@ mod patterns;
 mod phones;
 mod plan;
 mod privacy;
+mod replies;
 mod service;
 mod store;
 mod support;

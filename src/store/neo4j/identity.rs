@@ -366,9 +366,10 @@ pub(super) async fn put_interaction(
     txn.run(
         query(
             "MERGE (i:Interaction {id: $id}) SET i.kind = $kind, i.at = $at, \
-             i.participants = $parts, i.account_id = $account",
+             i.participants = $parts, i.account_id = $account, i.in_reply_to = $reply",
         )
         .param("id", id)
+        .param("reply", opt_s(i.in_reply_to.as_ref().map(|r| r.as_str())))
         .param("kind", i.kind.as_str())
         .param("at", i.at.epoch_seconds())
         .param("parts", list(parts))

@@ -407,6 +407,42 @@ pub struct TieOut {
     pub level: u8,
     pub level_name: String,
     pub evidence: EvidenceOut,
+    /// Who answers whom and who starts the exchanges (from initiators and
+    /// e-mails' In-Reply-To links); evidence only, not part of the score.
+    pub reciprocity: ReciprocityOut,
+}
+
+/// Reciprocity of a tie: counts and the sentence that says them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReciprocityOut {
+    /// E-mails our person started with the stakeholder, and how many the
+    /// stakeholder answered.
+    pub ours_emails: u32,
+    pub ours_emails_answered: u32,
+    /// E-mails the stakeholder started, and how many our person answered.
+    pub their_emails: u32,
+    pub their_emails_answered: u32,
+    /// Interactions that answer none of theirs, and who started them.
+    pub exchanges: u32,
+    pub started_by_ours: u32,
+    pub started_by_theirs: u32,
+    /// "Carla replied to 6 of Ana's 8 e-mails; …; Carla started 4 of 12 exchanges".
+    pub text: String,
+}
+
+impl ReciprocityOut {
+    pub fn new(r: &renmai_graph::reciprocity::Reciprocity, ours: &str, theirs: &str) -> Self {
+        ReciprocityOut {
+            ours_emails: r.ours_emails,
+            ours_emails_answered: r.ours_emails_answered,
+            their_emails: r.their_emails,
+            their_emails_answered: r.their_emails_answered,
+            exchanges: r.exchanges,
+            started_by_ours: r.started_by_ours,
+            started_by_theirs: r.started_by_theirs,
+            text: r.text(ours, theirs),
+        }
+    }
 }
 
 /// One person with their ties and scores.

@@ -10,6 +10,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use renmai_graph::reciprocity::{self, Reciprocity};
 use renmai_graph::{
     Assessment, Attitude, BuyingRole, ClosenessLevel, Interaction, InteractionId, InteractionKind,
     Person, PersonId, Timestamp,
@@ -44,6 +45,8 @@ pub struct TieRow {
     pub last: String,
     pub trend: String,
     pub lift: String,
+    /// Who answers whom and who starts exchanges (evidence, not scored).
+    pub reciprocity: String,
     /// For our people's page: the stakeholder and their account.
     pub theirs: Option<(Link, Link)>,
 }
@@ -213,8 +216,14 @@ async fn our_person(state: &AppState, rec: PersonRecord) -> Result<PersonPage, A
             href: format!("/accounts/{}", enc(a.id.as_str())),
             name: a.name.clone(),
         };
-        for t in s.ties.iter().filter(|t| t.ours == p.id) {
-            let mut row = tie_row(&names, t, now);
+        let mine: Vec<_> = s.ties.iter().filter(|t| t.ours == p.id).collect();
+        let pairs: Vec<_> = mine
+            .iter()
+            .map(|t| (t.ours.clone(), t.theirs.clone()))
+            .collect();
+        let reciprocity = reciprocity::for_pairs(&data.interactions, &pairs);
+        for (t, r) in mine.into_iter().zip(&reciprocity) {
+            let mut row = tie_row(&names, t, r, now);
             row.theirs = Some((names.link(&t.theirs), account.clone()));
             ties.push((t.closeness, row));
         }
@@ -260,9 +269,15 @@ async fn our_person(state: &AppState, rec: PersonRecord) -> Result<PersonPage, A
     })
 }
 
-fn tie_row(names: &Names, t: &renmai_graph::closeness::Tie, now: Timestamp) -> TieRow {
+fn tie_row(
+    names: &Names,
+    t: &renmai_graph::closeness::Tie,
+    r: &Reciprocity,
+    now: Timestamp,
+) -> TieRow {
     let e = &t.explanation;
     TieRow {
+        reciprocity: r.text(&names.name(&t.ours), &names.name(&t.theirs)),
         ours: names.link(&t.ours),
         closeness: humanize::percent(t.closeness),
         clevel: t.level.get(),
@@ -363,6 +378,11 @@ async fn stakeholder(
         .and_then(|c| ties_ix.get(&(c, &p.id)).copied());
     let mut ties: Vec<_> = s.ties.iter().filter(|t| t.theirs == p.id).collect();
     ties.sort_by(|a, b| b.closeness.total_cmp(&a.closeness));
+    let pairs: Vec<_> = ties
+        .iter()
+        .map(|t| (t.ours.clone(), t.theirs.clone()))
+        .collect();
+    let reciprocity = reciprocity::for_pairs(&data.interactions, &pairs);
     let paths = super::account::cached_paths(state, &s, &p.id, 3)
         .await?
         .iter()
@@ -557,7 +577,11 @@ async fn stakeholder(
             .map(|m| names.link(m)),
         reports,
         influence_lines,
-        ties: ties.into_iter().map(|t| tie_row(&names, t, now)).collect(),
+        ties: ties
+            .into_iter()
+            .zip(&reciprocity)
+            .map(|(t, r)| tie_row(&names, t, r, now))
+            .collect(),
         paths,
         paths_href: format!(
             "/accounts/{}/paths?to={}",
