@@ -58,6 +58,10 @@ pub struct IngestConfig {
     pub our_domains: Vec<String>,
     #[serde(default)]
     pub domains: std::collections::BTreeMap<String, String>,
+    /// Two-letter country (`DE`) whose national phone numbers (`030 1234567`)
+    /// become E.164; without it they are kept as written, unnormalized.
+    #[serde(default)]
+    pub default_phone_region: Option<String>,
 }
 
 /// Which backend keeps the data.

@@ -1209,6 +1209,7 @@ impl Builder {
                 level: level(lvl),
                 emails: vec![Email::parse(&email).expect("demo e-mail")],
                 external_ids: vec![ExternalId::parse(&sf).expect("demo external id")],
+                phones: vec![],
                 reports_to: boss.map(|b: usize| self.ours[b].clone()),
                 role: None,
                 attitude: None,
@@ -1283,6 +1284,7 @@ impl Builder {
                 level: level(lvl),
                 emails: vec![Email::parse(&email).expect("demo e-mail")],
                 external_ids,
+                phones: vec![],
                 reports_to: boss.map(|j| a.people[j].id.clone()),
                 role: None,
                 attitude: None,
@@ -2311,6 +2313,7 @@ impl Builder {
                 at: x.at,
                 initiator: x.initiator,
                 participants: x.participants,
+                in_reply_to: None,
             })
             .collect();
         self.bundle
@@ -2421,6 +2424,7 @@ pub fn demo_extras(today: NaiveDate, bundle: &Bundle) -> DemoExtras {
             at: midnight(*days_ago),
             initiator: person_id(contact),
             participants: vec![person_id(contact), ours_id(SVC)],
+            in_reply_to: None,
         })
         .collect();
     let mut cases = Vec::new();

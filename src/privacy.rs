@@ -99,6 +99,7 @@ pub struct ForgetReport {
     pub person: String,
     pub emails: u64,
     pub external_ids: u64,
+    pub phones: u64,
     /// Interactions deleted because fewer than two participants remained.
     pub interactions_deleted: u64,
     /// Interactions kept without them (two or more others remained).
@@ -128,10 +129,11 @@ pub struct ForgetReport {
 }
 
 impl ForgetReport {
-    pub fn rows(&self) -> [(&'static str, u64); 19] {
+    pub fn rows(&self) -> [(&'static str, u64); 20] {
         [
             ("e-mail addresses", self.emails),
             ("CRM ids", self.external_ids),
+            ("phone numbers", self.phones),
             ("interactions deleted", self.interactions_deleted),
             ("interactions edited", self.interactions_edited),
             ("account team lines", self.account_team),

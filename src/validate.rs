@@ -874,6 +874,7 @@ mod tests {
             level: Level::UNKNOWN,
             emails: vec![],
             external_ids: vec![],
+            phones: vec![],
             reports_to: boss.map(|b| PersonId::parse(b).unwrap()),
             role: None,
             attitude: None,

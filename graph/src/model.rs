@@ -12,6 +12,7 @@ use std::str::FromStr;
 use compact_str::CompactString;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::phone::PersonPhone;
 use crate::time::Timestamp;
 
 /// What was wrong with a value, phrased for the person who typed it.
@@ -398,6 +399,7 @@ macro_rules! name_enum {
         }
     };
 }
+pub(crate) use name_enum;
 
 name_enum!(
     /// Role in the buying centre.
@@ -627,6 +629,9 @@ pub struct Person {
     pub emails: Vec<Email>,
     #[serde(default)]
     pub external_ids: Vec<ExternalId>,
+    /// Phone numbers, E.164 where the country is known (see [`crate::phone`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phones: Vec<PersonPhone>,
     /// The formal line (`REPORTS_TO`).
     #[serde(default)]
     pub reports_to: Option<PersonId>,
@@ -660,6 +665,10 @@ pub struct Interaction {
     pub initiator: PersonId,
     /// Everyone who took part, the initiator included; at least two, distinct.
     pub participants: Vec<PersonId>,
+    /// The interaction this one answers (an e-mail's `In-Reply-To`), by
+    /// id; it may not be stored (a reply to a message outside the mailbox).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<InteractionId>,
 }
 
 impl Interaction {
@@ -875,6 +884,7 @@ mod tests {
             at: Timestamp::from_epoch_seconds(0),
             initiator: p("a"),
             participants: vec![p("a"), p("b")],
+            in_reply_to: None,
         };
         assert!(i.validate().is_ok());
         i.participants = vec![p("a")];

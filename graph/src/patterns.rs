@@ -609,6 +609,7 @@ mod tests {
             level: Level::new(level).unwrap(),
             emails: vec![],
             external_ids: vec![],
+            phones: vec![],
             reports_to: None,
             role,
             attitude: None,

@@ -757,6 +757,7 @@ mod tests {
                 level: Level::new(level).unwrap(),
                 emails: vec![],
                 external_ids: vec![],
+                phones: vec![],
                 reports_to: boss.map(pid),
                 role,
                 attitude: Some(Attitude::Neutral),
@@ -768,6 +769,7 @@ mod tests {
             at: ts(at),
             initiator: pid("ae"),
             participants: vec![pid("ae"), pid(who)],
+            in_reply_to: None,
         };
         let contact = |person: &str, sa: u8, pa: u8, at: &str| OpportunityContact {
             opportunity: OpportunityId::parse("deal").unwrap(),

@@ -857,6 +857,7 @@ mod tests {
             level: crate::model::Level::UNKNOWN,
             emails: vec![],
             external_ids: vec![],
+            phones: vec![],
             reports_to: None,
             role: None,
             attitude: None,

@@ -24,6 +24,7 @@ fn person(id: &str, org: &str, level: u8, dept: &str, boss: Option<&str>) -> Per
         level: Level::new(level).unwrap(),
         emails: vec![],
         external_ids: vec![],
+        phones: vec![],
         reports_to: boss.map(pid),
         role: None,
         attitude: None,
@@ -37,6 +38,7 @@ fn meet(id: u32, kind: InteractionKind, at: &str, who: &[&str]) -> Interaction {
         at: ts(at),
         initiator: pid(who[0]),
         participants: who.iter().map(|w| pid(w)).collect(),
+        in_reply_to: None,
     }
 }
 

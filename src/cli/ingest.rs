@@ -28,7 +28,8 @@ pub async fn import(
 ) -> anyhow::Result<()> {
     let now = Timestamp::from_epoch_seconds(chrono::Utc::now().timestamp());
     let (p, m) = (path.to_owned(), mapping.map(Path::to_owned));
-    let stored = Observations::with_stored(stored_keys(store.clone()));
+    let mut stored = Observations::with_stored(stored_keys(store.clone()));
+    stored.phone_region = opts.phone_region;
     let mut obs = tokio::task::spawn_blocking(move || {
         run::observe_into(&p, format, m.as_deref(), strict, now, stored)
     })

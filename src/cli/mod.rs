@@ -395,9 +395,17 @@ fn ingest_options(config: &Config) -> anyhow::Result<crate::ingest::resolve::Res
             .map_err(|e| anyhow::anyhow!("[ingest.domains] {domain:?}: {e}"))?;
         domain_orgs.insert(domain.to_lowercase(), org);
     }
+    let phone_region = config
+        .ingest
+        .default_phone_region
+        .as_deref()
+        .map(renmai_graph::PhoneRegion::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("[ingest] default_phone_region: {e}"))?;
     Ok(crate::ingest::resolve::ResolveOptions {
         our_domains: config.ingest.our_domains.clone(),
         domain_orgs,
+        phone_region,
     })
 }
 

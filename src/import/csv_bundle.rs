@@ -36,6 +36,7 @@ const PEOPLE: Spec = Spec {
         "attitude",
         "emails",
         "external_ids",
+        "phones",
     ],
 };
 const ACCOUNT_TEAM: Spec = Spec {
@@ -52,7 +53,7 @@ const INTERACTIONS: Spec = Spec {
         "kind",
         "timestamp",
     ],
-    optional: &["direction", "other_participants"],
+    optional: &["direction", "other_participants", "in_reply_to"],
 };
 const INFLUENCES: Spec = Spec {
     file: "influences.csv",
@@ -419,6 +420,7 @@ pub fn read_dir(dir: &Path) -> Result<(Bundle, SourceMap), ImportError> {
         let reports_to = r.opt("reports_to", PersonId::parse);
         let emails = r.list("emails", Email::parse);
         let external_ids = r.list("external_ids", ExternalId::parse);
+        let phones = r.list("phones", PersonPhone::parse_tagged);
         if let (Some(id), Some(org), Ok(level), Ok(role), Ok(attitude), Ok(reports_to)) =
             (id, org, level, role, attitude, reports_to)
         {
@@ -431,6 +433,7 @@ pub fn read_dir(dir: &Path) -> Result<(Bundle, SourceMap), ImportError> {
                 level,
                 emails,
                 external_ids,
+                phones,
                 reports_to,
                 role,
                 attitude,
@@ -591,6 +594,7 @@ fn parse_interaction(r: &mut Row<'_>) -> Option<Interaction> {
     let kind = r.req("kind", InteractionKind::parse);
     let at = r.req("timestamp", Timestamp::parse);
     let others = r.list("other_participants", PersonId::parse);
+    let in_reply_to = r.opt("in_reply_to", InteractionId::parse).ok()?;
     let (id, from, to, kind, at) = (id?, from?, to?, kind?, at?);
     let mut participants = Vec::with_capacity(2 + others.len());
     participants.push(from.clone());
@@ -602,6 +606,7 @@ fn parse_interaction(r: &mut Row<'_>) -> Option<Interaction> {
         at,
         initiator: from,
         participants,
+        in_reply_to,
     })
 }
 
@@ -764,6 +769,11 @@ pub fn write_dir(bundle: &Bundle, dir: &Path) -> std::io::Result<()> {
             p.attitude.map(|a| a.as_str()).unwrap_or(""),
             &joined(&p.emails),
             &joined(&p.external_ids),
+            &p.phones
+                .iter()
+                .map(PersonPhone::tagged)
+                .collect::<Vec<_>>()
+                .join(";"),
         ])?;
     }
     w.flush()?;
@@ -795,6 +805,7 @@ pub fn write_dir(bundle: &Bundle, dir: &Path) -> std::io::Result<()> {
             &i.at.to_rfc3339(),
             "",
             &rest,
+            &opt(&i.in_reply_to),
         ])?;
     }
     w.flush()?;

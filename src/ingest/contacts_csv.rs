@@ -4,7 +4,12 @@
 //! [`super::table::Table`] (any encoding [`super::decode`] accepts, CRLF,
 //! `,`/`;`/tab, duplicated columns: the first non-empty value is taken).
 //!
-//! Not taken: phone numbers (the model has none), addresses, notes, birthdays,
+//! Phone numbers are taken with their kind: Google's `Phone N - Type` /
+//! `Phone N - Value` pairs (several values joined with ` ::: `), Outlook's
+//! `Business Phone`, `Mobile Phone`, `Home Phone`, `Other Phone`, ... columns;
+//! a value that is not a phone number is left out and listed.
+//!
+//! Not taken: addresses, notes, birthdays,
 //! LinkedIn's "Connected On" (a connection is not an interaction: it has no
 //! second party we could name). A row with neither a name nor a valid
 //! e-mail address is skipped with the reason; an e-mail value that is not
@@ -13,7 +18,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use renmai_graph::{Email, ExternalId};
+use renmai_graph::{Email, ExternalId, PhoneKind};
 
 use super::table::{Row, Table, emails_in, join_name, read_file};
 use super::{IngestError, Observations, PersonHint, SourcePos};
@@ -27,6 +32,8 @@ struct Contact {
     org: Option<String>,
     title: Option<String>,
     department: Option<String>,
+    /// Phone numbers as written, with what they are for when the source says.
+    phones: Vec<(String, Option<PhoneKind>)>,
 }
 
 fn add_contact(c: Contact, pos: SourcePos, out: &mut Observations) {
@@ -49,6 +56,9 @@ fn add_contact(c: Contact, pos: SourcePos, out: &mut Observations) {
     };
     for e in emails {
         out.add_email(r, e);
+    }
+    for (text, kind) in &c.phones {
+        out.add_phone(r, text, *kind, &pos);
     }
     let p = out.person_mut(r);
     p.described = true;
@@ -129,6 +139,7 @@ pub fn read_linkedin_bytes(
                 org: r.get(&company).map(str::to_owned),
                 title: r.get(&position).map(str::to_owned),
                 department: None,
+                phones: Vec::new(),
             },
             pos,
             out,
@@ -201,6 +212,19 @@ pub fn read_google_csv_bytes(
     let org = t.col(&["Organization 1 - Name", "Organization Name"]);
     let title = t.col(&["Organization 1 - Title", "Organization Title"]);
     let dept = t.col(&["Organization 1 - Department", "Organization Department"]);
+    // `Phone 1 - Value` with its `Phone 1 - Type` (Mobile, Work, Home, ...).
+    let phone_cols: Vec<_> = t
+        .headers
+        .iter()
+        .filter_map(|h| {
+            let l = h.to_ascii_lowercase();
+            let n = l.strip_prefix("phone ")?.strip_suffix(" - value")?;
+            Some((
+                t.col(&[h.as_str()]),
+                t.col(&[format!("Phone {n} - Type").as_str()]),
+            ))
+        })
+        .collect();
     let first_value = |s: &str| {
         s.split(":::")
             .map(str::trim)
@@ -228,6 +252,18 @@ pub fn read_google_csv_bytes(
                 org: r.get(&org).and_then(first_value),
                 title: r.get(&title).and_then(first_value),
                 department: r.get(&dept).and_then(first_value),
+                phones: phone_cols
+                    .iter()
+                    .flat_map(|(value, kind)| {
+                        let kind = r.get(kind).and_then(phone_kind);
+                        r.get(value)
+                            .unwrap_or("")
+                            .split(":::")
+                            .map(|v| (v.trim().to_owned(), kind))
+                            .filter(|(v, _)| !v.is_empty())
+                            .collect::<Vec<_>>()
+                    })
+                    .collect(),
             },
             pos,
             out,
@@ -261,6 +297,10 @@ pub fn read_outlook_csv_bytes(
     let company = t.col(&["Company"]);
     let dept = t.col(&["Department"]);
     let title = t.col(&["Job Title"]);
+    let phone_cols: Vec<_> = OUTLOOK_PHONES
+        .iter()
+        .map(|(name, kind)| (t.col(&[name]), *kind))
+        .collect();
     each_row(&t, out, |r, pos, out| {
         let mut all: Vec<Email> = Vec::new();
         for c in [&email1, &email2, &email3] {
@@ -278,6 +318,10 @@ pub fn read_outlook_csv_bytes(
                 org: r.get(&company).map(str::to_owned),
                 title: r.get(&title).map(str::to_owned),
                 department: r.get(&dept).map(str::to_owned),
+                phones: phone_cols
+                    .iter()
+                    .filter_map(|(c, kind)| Some((r.get(c)?.to_owned(), *kind)))
+                    .collect(),
             },
             pos,
             out,
@@ -286,11 +330,91 @@ pub fn read_outlook_csv_bytes(
     Ok(())
 }
 
+/// Outlook's phone columns and what each is for.
+const OUTLOOK_PHONES: &[(&str, Option<PhoneKind>)] = &[
+    ("Business Phone", Some(PhoneKind::Work)),
+    ("Business Phone 2", Some(PhoneKind::Work)),
+    ("Mobile Phone", Some(PhoneKind::Mobile)),
+    ("Home Phone", Some(PhoneKind::Home)),
+    ("Home Phone 2", Some(PhoneKind::Home)),
+    ("Company Main Phone", Some(PhoneKind::Other)),
+    ("Other Phone", Some(PhoneKind::Other)),
+    ("Business Fax", Some(PhoneKind::Other)),
+    ("Primary Phone", None),
+];
+
+/// A phone type label of a contact export (Google's `Phone 1 - Type`).
+pub(super) fn phone_kind(label: &str) -> Option<PhoneKind> {
+    let l = label
+        .trim()
+        .trim_start_matches('*')
+        .trim()
+        .to_ascii_lowercase();
+    if l.contains("mobile") || l.contains("cell") {
+        Some(PhoneKind::Mobile)
+    } else if l.contains("fax") || l.contains("pager") || l == "main" || l == "other" {
+        Some(PhoneKind::Other)
+    } else if l.contains("work") || l.contains("business") {
+        Some(PhoneKind::Work)
+    } else if l.contains("home") {
+        Some(PhoneKind::Home)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
 
     use super::*;
+
+    fn phones_of(o: &Observations, i: usize) -> Vec<(&str, Option<PhoneKind>)> {
+        o.people[i]
+            .phones
+            .iter()
+            .map(|p| (p.number.as_str(), p.kind))
+            .collect()
+    }
+
+    #[test]
+    fn google_phone_columns_with_types_and_several_values() {
+        let mut o = Observations::new();
+        o.phone_region = Some(renmai_graph::PhoneRegion::parse("DE").unwrap());
+        read_google_csv(&fixture("google-contacts-phones.csv"), &mut o).unwrap();
+        assert_eq!(o.people[0].name.as_deref(), Some("Jürgen Weiß"));
+        assert_eq!(
+            phones_of(&o, 0),
+            [
+                ("+491712345678", Some(PhoneKind::Mobile)),
+                ("+491712345679", Some(PhoneKind::Mobile)),
+                ("+49891234567", Some(PhoneKind::Work))
+            ]
+        );
+        assert!(o.people[1].phones.is_empty());
+        assert_eq!(o.skipped.len(), 1, "{:?}", o.skipped);
+        assert_eq!(o.skipped[0].source.line, 3);
+        assert!(o.skipped[0].reason.contains("\"n/a\""), "{:?}", o.skipped);
+    }
+
+    #[test]
+    fn outlook_phone_columns_in_utf16() {
+        let mut o = Observations::new();
+        read_outlook_csv(&fixture("outlook-contacts-phones-utf16.csv"), &mut o).unwrap();
+        assert_eq!(o.people[0].name.as_deref(), Some("Jürgen Weiß"));
+        assert_eq!(
+            phones_of(&o, 0),
+            [
+                ("+49891234567", Some(PhoneKind::Work)),
+                ("+491712345678", Some(PhoneKind::Mobile)),
+                ("+49891234599", Some(PhoneKind::Other))
+            ]
+        );
+        // No default region: the national number is kept cleaned, without its extension.
+        assert_eq!(phones_of(&o, 1), [("911234567", Some(PhoneKind::Work))]);
+        assert_eq!(o.skipped.len(), 1, "{:?}", o.skipped);
+        assert!(o.skipped[0].reason.contains("\"x\""), "{:?}", o.skipped);
+    }
 
     fn fixture(name: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))

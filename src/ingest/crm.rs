@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use renmai_graph::{BuyingRole, Email, ExternalId, InteractionKind, OpportunityStatus};
+use renmai_graph::{BuyingRole, Email, ExternalId, InteractionKind, OpportunityStatus, PhoneKind};
 use sha2::{Digest, Sha256};
 
 use super::table::{
@@ -449,6 +449,12 @@ fn sf_contacts(t: &Table, out: &mut Observations) -> Result<(), IngestError> {
     let title = t.col(&["Title"]);
     let dept = t.col(&["Department"]);
     let reports = t.col(&["ReportsToId"]);
+    let phones = [
+        (t.col(&["Phone"]), Some(PhoneKind::Work)),
+        (t.col(&["MobilePhone"]), Some(PhoneKind::Mobile)),
+        (t.col(&["HomePhone"]), Some(PhoneKind::Home)),
+        (t.col(&["OtherPhone"]), Some(PhoneKind::Other)),
+    ];
     let mut lines = Vec::new();
     each_row(t, out, |r, pos, out| {
         let x = required_id(r, &id, "Id")?;
@@ -479,6 +485,11 @@ fn sf_contacts(t: &Table, out: &mut Observations) -> Result<(), IngestError> {
         }
         person.title = person.title.take().or(r.get(&title).map(str::to_owned));
         person.department = person.department.take().or(r.get(&dept).map(str::to_owned));
+        for (c, kind) in &phones {
+            if let Some(v) = r.get(c) {
+                out.add_phone(p, v, *kind, pos);
+            }
+        }
         if let Some(b) = boss {
             lines.push((p, b));
         }
@@ -658,6 +669,7 @@ fn sf_events(
             at: time,
             initiator,
             participants,
+            in_reply_to: None,
             source: pos.clone(),
         });
         Ok(())
@@ -714,6 +726,7 @@ fn sf_tasks(t: &Table, out: &mut Observations) -> Result<(), IngestError> {
             at: time,
             initiator,
             participants,
+            in_reply_to: None,
             source: pos.clone(),
         });
         Ok(())
@@ -859,6 +872,13 @@ fn hubspot_contacts(t: &Table, out: &mut Observations) -> Result<(), IngestError
         "Company ID",
     ]);
     let title = t.col(&["Job Title"]);
+    let phones = [
+        (t.col(&["Phone Number", "Phone"]), None),
+        (
+            t.col(&["Mobile Phone Number", "Mobile Phone"]),
+            Some(PhoneKind::Mobile),
+        ),
+    ];
     each_row(t, out, |r, pos, out| {
         let x = hubspot_id("hubspot", r, &id)?.ok_or("no Record ID")?;
         let company_id = match r.get(&company_id) {
@@ -904,6 +924,11 @@ fn hubspot_contacts(t: &Table, out: &mut Observations) -> Result<(), IngestError
             .ok_or("names nobody")?;
         for e in emails {
             out.add_email(p, e);
+        }
+        for (c, kind) in &phones {
+            if let Some(v) = r.get(c) {
+                out.add_phone(p, v, *kind, pos);
+            }
         }
         let person = out.person_mut(p);
         person.described = true;
@@ -980,6 +1005,9 @@ pub struct MappedColumns {
     pub title: Option<String>,
     pub department: Option<String>,
     pub external_id: Option<String>,
+    /// One or several phone columns (people); a cell may hold several
+    /// numbers separated by `;`.
+    pub phone: Option<Columns>,
     pub time: Option<String>,
     pub kind: Option<String>,
     pub key: Option<String>,
@@ -1089,6 +1117,7 @@ pub fn read_mapped_csv_bytes(
     };
     let c = &m.columns;
     let emails = cols(&c.email)?;
+    let phone_cols = cols(&c.phone)?;
     match m.rows {
         MappedRows::People => {
             let (name, first, last) = (col(&c.name)?, col(&c.first_name)?, col(&c.last_name)?);
@@ -1146,6 +1175,11 @@ pub fn read_mapped_csv_bytes(
                     .ok_or("names nobody")?;
                 for e in all {
                     out.add_email(p, e);
+                }
+                for v in phone_cols.iter().filter_map(|c| r.get(c)) {
+                    for number in v.split(';') {
+                        out.add_phone(p, number, None, pos);
+                    }
                 }
                 let person = out.person_mut(p);
                 person.described = true;
@@ -1245,6 +1279,7 @@ pub fn read_mapped_csv_bytes(
                     at,
                     initiator,
                     participants: refs,
+                    in_reply_to: None,
                     source: pos.clone(),
                 });
                 Ok(())
@@ -1506,6 +1541,92 @@ file hubspot-crm-exports-all-companies-2025-03-01.csv read=4 skipped=1
 file hubspot-crm-exports-all-contacts-2025-03-01.csv read=5 skipped=2
 "#
         );
+    }
+
+    fn phones_of(o: &Observations, i: usize) -> Vec<(&str, Option<PhoneKind>)> {
+        o.people[i]
+            .phones
+            .iter()
+            .map(|p| (p.number.as_str(), p.kind))
+            .collect()
+    }
+
+    #[test]
+    fn salesforce_contact_phones_in_windows_1252() {
+        let account = b"Id,Name\r\n0015g00000AcmIn,Acme Sued GmbH\r\n";
+        let contact = b"Id,AccountId,LastName,FirstName,Email,Phone,MobilePhone\r\n\
+0035g00000JuRg1,0015g00000AcmIn,Wei\xdf,J\xfcrgen,j.weiss@acme-sued.example,089 1234567,+49 171 2345678\r\n\
+0035g00000ChLo2,0015g00000AcmIn,Dubois,Chlo\xe9,chloe@acme-sued.example,,frag J\xfcrgen\r\n";
+        let mut o = Observations::new();
+        o.phone_region = Some(renmai_graph::PhoneRegion::parse("DE").unwrap());
+        read_salesforce_bytes(
+            Path::new("sf"),
+            &[("Account.csv", account), ("Contact.csv", contact)],
+            &mut o,
+        )
+        .unwrap();
+        assert_eq!(o.people[0].name.as_deref(), Some("Jürgen Weiß"));
+        assert_eq!(
+            phones_of(&o, 0),
+            [
+                ("+49891234567", Some(PhoneKind::Work)),
+                ("+491712345678", Some(PhoneKind::Mobile))
+            ]
+        );
+        assert!(o.people[1].phones.is_empty());
+        assert_eq!(o.skipped.len(), 1, "{:?}", o.skipped);
+        assert_eq!(o.skipped[0].source.line, 3);
+        assert!(
+            o.skipped[0].reason.contains("frag Jürgen"),
+            "{:?}",
+            o.skipped
+        );
+    }
+
+    #[test]
+    fn hubspot_phone_columns() {
+        let csv = "Record ID,First Name,Last Name,Email,Phone Number,Mobile Phone Number\n\
+                   101,Peter,Gibbons,peter@initech.example,+1 415 555 2671,+1 (415) 555-2672\n\
+                   102,Samir,N,samir@initech.example,TBD,\n";
+        let mut o = Observations::new();
+        read_hubspot_bytes(Arc::from("contacts.csv"), csv.as_bytes(), &mut o).unwrap();
+        assert_eq!(
+            phones_of(&o, 0),
+            [
+                ("+14155552671", None),
+                ("+14155552672", Some(PhoneKind::Mobile))
+            ]
+        );
+        assert_eq!(o.skipped.len(), 1, "{:?}", o.skipped);
+        assert!(o.skipped[0].reason.contains("\"TBD\""));
+    }
+
+    #[test]
+    fn mapped_phone_columns() {
+        let csv = "Name,Firma,Telefon,Handy\n\
+                   Jürgen Weiß,Acme,+49 89 1234567,+49 171 2345678; +49 171 2345679\n\
+                   Ana Pérez,Globex,,kaputt\n";
+        let mapping = "rows = \"people\"\ndelimiter = \",\"\n[columns]\nname = \"Name\"\norg = \"Firma\"\nphone = [\"Telefon\", \"Handy\"]\n";
+        let mut o = Observations::new();
+        read_mapped_csv_bytes(
+            Arc::from("k.csv"),
+            csv.as_bytes(),
+            Arc::from("k.toml"),
+            mapping.as_bytes(),
+            &mut o,
+        )
+        .unwrap();
+        assert_eq!(
+            phones_of(&o, 0),
+            [
+                ("+49891234567", None),
+                ("+491712345678", None),
+                ("+491712345679", None)
+            ]
+        );
+        assert!(o.people[1].phones.is_empty());
+        assert_eq!(o.skipped.len(), 1, "{:?}", o.skipped);
+        assert!(o.skipped[0].reason.contains("\"kaputt\""));
     }
 
     #[test]

@@ -687,6 +687,7 @@ fn expand_group(g: Group, now: Timestamp, seen: &mut HashSet<String>, out: &mut 
             at,
             initiator,
             participants,
+            in_reply_to: None,
             source: pos,
         });
     }

@@ -506,6 +506,8 @@ impl MailReader {
         out: &mut Observations,
     ) {
         let mut people = Vec::with_capacity(h.from.len() + h.recipients.len());
+        // Keyed like the answered message's own key (see `parse_message`).
+        let in_reply_to = h.in_reply_to.map(|id| format!("mail:{id}"));
         for (email, name) in h.from.into_iter().chain(h.recipients) {
             if let Some(r) = out.person(
                 PersonHint {
@@ -527,6 +529,7 @@ impl MailReader {
             at,
             initiator,
             participants: people,
+            in_reply_to,
             source: pos,
         });
     }

@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use renmai_graph::{
     Acceptance, Attitude, BuyingRole, Email, ExternalId, InteractionKind, OpportunityStatus,
-    Timestamp,
+    PersonPhone, Phone, PhoneKind, PhoneRegion, Timestamp,
 };
 
 /// The formats `renmai import --format` names.
@@ -154,6 +154,8 @@ pub struct ObservedPerson {
     pub name: Option<String>,
     pub emails: Vec<Email>,
     pub external_ids: Vec<ExternalId>,
+    /// Phone numbers, parsed with the configured default region.
+    pub phones: Vec<PersonPhone>,
     pub org: Option<OrgRef>,
     pub title: Option<String>,
     pub department: Option<String>,
@@ -201,6 +203,9 @@ pub struct ObservedInteraction {
     pub initiator: PersonRef,
     /// Everyone who took part, the initiator included.
     pub participants: Vec<PersonRef>,
+    /// The source key of the interaction this one answers (an e-mail's
+    /// `In-Reply-To` as `mail:<Message-ID>`); its id is derived like `key`'s.
+    pub in_reply_to: Option<String>,
     pub source: SourcePos,
 }
 
@@ -274,6 +279,8 @@ pub struct Observations {
     /// Records not observed because their interaction is stored already
     /// (see [`Observations::with_stored`]).
     pub already_stored: usize,
+    /// The country of national phone numbers (`[ingest] default_phone_region`).
+    pub phone_region: Option<PhoneRegion>,
     stored: Option<StoredKeys>,
     by_email: HashMap<Email, PersonRef>,
     by_person_id: HashMap<ExternalId, PersonRef>,
@@ -333,6 +340,7 @@ impl Observations {
                     name: None,
                     emails: Vec::new(),
                     external_ids: Vec::new(),
+                    phones: Vec::new(),
                     org: None,
                     title: None,
                     department: None,
@@ -480,6 +488,29 @@ impl Observations {
         self.interactions.push(ix);
     }
 
+    /// Adds a phone number as a source wrote it to an observed person. Text
+    /// that is not a phone number is left out and listed, with its place,
+    /// among the skipped records (the person is kept).
+    pub fn add_phone(&mut self, r: PersonRef, text: &str, kind: Option<PhoneKind>, at: &SourcePos) {
+        let text = text.trim();
+        if text.is_empty() {
+            return;
+        }
+        match Phone::parse(text, self.phone_region) {
+            Ok(number) => {
+                let phones = &mut self.people[r.0 as usize].phones;
+                match phones.iter_mut().find(|p| p.number == number) {
+                    Some(known) => known.kind = known.kind.or(kind),
+                    None => phones.push(PersonPhone { number, kind }),
+                }
+            }
+            Err(e) => self.skip(
+                at.clone(),
+                format!("{e}; the number is left out, the person is kept"),
+            ),
+        }
+    }
+
     /// A record read but not taken.
     pub fn skip(&mut self, source: SourcePos, reason: impl Into<String>) {
         self.skipped.push(Skipped {
@@ -582,6 +613,7 @@ mod tests {
             at: Timestamp::from_epoch_seconds(0),
             initiator: a,
             participants: vec![a, a],
+            in_reply_to: None,
             source: pos(),
         });
         assert!(o.interactions.is_empty());

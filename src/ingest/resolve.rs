@@ -24,11 +24,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use renmai_graph::{
     Email, ExternalId, Interaction, InteractionId, Level, Opportunity, OpportunityContact,
-    OpportunityId, OrgId, Organization, Person, PersonId,
+    OpportunityId, OrgId, Organization, Person, PersonId, Phone,
 };
 use sha2::{Digest, Sha256};
 
-use super::{Observations, OrgRef, PersonRef, Skipped};
+use super::{Observations, ObservedPerson, OrgRef, PersonRef, Skipped};
 use crate::bundle::Bundle;
 
 /// What the resolver needs to know of the store: every organization and
@@ -46,6 +46,8 @@ pub struct ResolveOptions {
     pub our_domains: Vec<String>,
     /// Domains pinned to an organization, overriding what is inferred.
     pub domain_orgs: BTreeMap<String, OrgId>,
+    /// The country of national phone numbers (`default_phone_region`).
+    pub phone_region: Option<renmai_graph::PhoneRegion>,
 }
 
 /// How sure the resolver is that two handles are one person.
@@ -250,6 +252,62 @@ pub fn normalize_org_name(name: &str) -> String {
 /// A short stable id: `prefix` and the first 20 hex digits of SHA-256 of
 /// `key`. The same source record always gets the same id, so re-importing
 /// it changes nothing.
+/// Confidence of a merge candidate resting on a shared phone number alone:
+/// a number is personal more often than not, but desks, assistants and
+/// family phones are shared, so it is review-list evidence, never a merge.
+pub const PHONE_CONFIDENCE: f64 = 0.7;
+/// A shared phone number and a similar name (an initial for the first
+/// name) at the same organization: likelier, still for a human to decide.
+pub const PHONE_AND_NAME_CONFIDENCE: f64 = 0.85;
+
+/// Review candidates for a new person `p` from their phone numbers: each
+/// stored person who alone holds a number that `p` alone gives in this
+/// import. A number held by several stored people, or given by several
+/// observed ones, is a shared line (a switchboard) and is no evidence.
+fn phone_candidates(
+    p: &ObservedPerson,
+    index: &Index<'_>,
+    observed_phones: &HashMap<&Phone, usize>,
+    similar_names: &[usize],
+    dir: &Directory,
+    id: &PersonId,
+    name: &str,
+) -> Vec<MergeCandidate> {
+    let mut out: Vec<MergeCandidate> = Vec::new();
+    for ph in &p.phones {
+        if observed_phones.get(&ph.number).copied().unwrap_or(0) > 1 {
+            continue;
+        }
+        let Some(&[k]) = index.by_phone.get(&ph.number).map(Vec::as_slice) else {
+            continue;
+        };
+        let existing = &dir.people[k];
+        if out.iter().any(|c| c.existing == existing.id) {
+            continue;
+        }
+        let (confidence, also) = if similar_names.contains(&k) {
+            (
+                PHONE_AND_NAME_CONFIDENCE,
+                " and similar names at the same organization",
+            )
+        } else {
+            (PHONE_CONFIDENCE, "")
+        };
+        out.push(MergeCandidate {
+            existing: existing.id.clone(),
+            new: id.clone(),
+            confidence,
+            reason: format!(
+                "the same phone number {}{also}: {:?} and {:?}",
+                ph.number.display(),
+                existing.name,
+                name
+            ),
+        });
+    }
+    out
+}
+
 pub fn derived_id(prefix: &str, key: &str) -> String {
     let digest = Sha256::digest(key.as_bytes());
     let mut s = String::with_capacity(prefix.len() + 20);
@@ -265,6 +323,8 @@ struct Index<'a> {
     by_external_id: HashMap<&'a ExternalId, usize>,
     by_name_org: HashMap<(String, &'a OrgId), Vec<usize>>,
     by_initial_org: HashMap<(String, &'a OrgId), Vec<usize>>,
+    /// Stored people by phone number (several for a shared number).
+    by_phone: HashMap<&'a Phone, Vec<usize>>,
     org_by_id: HashMap<&'a str, usize>,
     org_by_name: HashMap<String, usize>,
     org_by_domain: HashMap<String, OrgId>,
@@ -278,6 +338,7 @@ impl<'a> Index<'a> {
             by_external_id: HashMap::new(),
             by_name_org: HashMap::new(),
             by_initial_org: HashMap::new(),
+            by_phone: HashMap::new(),
             org_by_id: HashMap::new(),
             org_by_name: HashMap::new(),
             org_by_domain: HashMap::new(),
@@ -304,6 +365,9 @@ impl<'a> Index<'a> {
             }
             for x in &p.external_ids {
                 ix.by_external_id.insert(x, i);
+            }
+            for ph in &p.phones {
+                ix.by_phone.entry(&ph.number).or_default().push(i);
             }
             let n = normalize_name(&p.name);
             if let Some(k) = initial_key(&n) {
@@ -432,6 +496,14 @@ pub fn resolve(obs: Observations, dir: &Directory, opts: &ResolveOptions) -> Res
     let mut new_people: Vec<Person> = Vec::new();
     let mut updated: HashMap<usize, Person> = HashMap::new();
     let mut domain_new_orgs: HashMap<String, OrgId> = HashMap::new();
+    // How many observed people give each number: a number several people
+    // share (a switchboard, a team line) says nothing about who is who.
+    let mut observed_phones: HashMap<&Phone, usize> = HashMap::new();
+    for p in &obs.people {
+        for ph in &p.phones {
+            *observed_phones.entry(&ph.number).or_default() += 1;
+        }
+    }
     for (i, p) in obs.people.iter().enumerate() {
         let by_email = p
             .emails
@@ -483,6 +555,12 @@ pub fn resolve(obs: Observations, dir: &Directory, opts: &ResolveOptions) -> Res
             for x in &p.external_ids {
                 if !next.external_ids.contains(x) && !index.by_external_id.contains_key(x) {
                     next.external_ids.push(x.clone());
+                }
+            }
+            for ph in &p.phones {
+                match next.phones.iter_mut().find(|x| x.number == ph.number) {
+                    Some(known) => known.kind = known.kind.or(ph.kind),
+                    None => next.phones.push(ph.clone()),
                 }
             }
             if p.described {
@@ -557,21 +635,26 @@ pub fn resolve(obs: Observations, dir: &Directory, opts: &ResolveOptions) -> Res
             .clone()
             .or_else(|| p.emails.first().map(|e| e.to_string()))
             .unwrap_or_else(|| id.to_string());
-        if let Some(k) = initial_key(&name_norm)
-            && let Some(cands) = index.by_initial_org.get(&(k, &org))
-        {
-            for &c in cands {
-                res.review.push(MergeCandidate {
-                    existing: dir.people[c].id.clone(),
-                    new: id.clone(),
-                    confidence: 0.6,
-                    reason: format!(
-                        "similar names at the same organization: {:?} and {:?}",
-                        dir.people[c].name, name
-                    ),
-                });
+        let similar: &[usize] = initial_key(&name_norm)
+            .and_then(|k| index.by_initial_org.get(&(k, &org)))
+            .map_or(&[], Vec::as_slice);
+        let by_phone = phone_candidates(p, &index, &observed_phones, similar, dir, &id, &name);
+        for &c in similar {
+            // A shared number as well: one candidate, with both reasons.
+            if by_phone.iter().any(|x| x.existing == dir.people[c].id) {
+                continue;
             }
+            res.review.push(MergeCandidate {
+                existing: dir.people[c].id.clone(),
+                new: id.clone(),
+                confidence: 0.6,
+                reason: format!(
+                    "similar names at the same organization: {:?} and {:?}",
+                    dir.people[c].name, name
+                ),
+            });
         }
+        res.review.extend(by_phone);
         person_ids[i] = Some(id.clone());
         res.summary.people_new += 1;
         new_people.push(Person {
@@ -583,6 +666,7 @@ pub fn resolve(obs: Observations, dir: &Directory, opts: &ResolveOptions) -> Res
             level: Level::UNKNOWN,
             emails: p.emails.clone(),
             external_ids: p.external_ids.clone(),
+            phones: p.phones.clone(),
             reports_to: None,
             role: p.role,
             attitude: p.attitude,
@@ -652,6 +736,10 @@ pub fn resolve(obs: Observations, dir: &Directory, opts: &ResolveOptions) -> Res
             at: ix.at,
             initiator,
             participants,
+            in_reply_to: ix
+                .in_reply_to
+                .as_deref()
+                .and_then(|k| InteractionId::parse(&derived_id("ix-", k)).ok()),
         });
     }
 
@@ -764,6 +852,7 @@ mod tests {
                 .into_iter()
                 .collect(),
             external_ids: vec![],
+            phones: vec![],
             reports_to: None,
             role: None,
             attitude: None,
@@ -802,6 +891,7 @@ mod tests {
             at: Timestamp::from_epoch_seconds(1_700_000_000),
             initiator: from,
             participants,
+            in_reply_to: None,
             source: pos(1),
         });
     }
@@ -925,6 +1015,84 @@ mod tests {
         assert_eq!(r.summary.people_new, 1, "J. Smith is not merged");
         assert_eq!(r.review.len(), 1);
         assert_eq!(r.review[0].existing.as_str(), "a-2");
+    }
+
+    fn phone(text: &str) -> renmai_graph::PersonPhone {
+        renmai_graph::PersonPhone {
+            number: Phone::parse(text, None).unwrap(),
+            kind: None,
+        }
+    }
+
+    #[test]
+    fn a_shared_phone_is_review_evidence_and_a_switchboard_is_none() {
+        let mut dir = directory();
+        // Jane's direct line; John and Zoë share the switchboard.
+        dir.people[1].phones = vec![phone("+49 89 1234567")];
+        dir.people[2].phones = vec![phone("+49 89 1000-0")];
+        dir.people[3].phones = vec![phone("+49 89 1000-0")];
+        let mut o = Observations::new();
+        let acme = o.org("Acme Corporation", None, &pos(1)).unwrap();
+        let add = |o: &mut Observations, name: &str, number: &str, line: u32| {
+            let r = o
+                .person(
+                    PersonHint {
+                        name: Some(name.into()),
+                        org: Some(acme),
+                        ..Default::default()
+                    },
+                    &pos(line),
+                )
+                .unwrap();
+            o.add_phone(r, number, None, &pos(line));
+        };
+        // A new name with Jane's direct line: a candidate, not a merge.
+        add(&mut o, "Janet Miller", "+49 (89) 123 45 67", 2);
+        // Two new people on the switchboard: nothing said about anyone.
+        add(&mut o, "Reception Desk", "+49 89 10000", 3);
+        add(&mut o, "Front Office", "+49 89 10000", 4);
+        // A near name (initial) with the same number: likelier.
+        let mut o2 = Observations::new();
+        let acme2 = o2.org("Acme Corporation", None, &pos(1)).unwrap();
+        let j = o2
+            .person(
+                PersonHint {
+                    name: Some("J. Doe".into()),
+                    org: Some(acme2),
+                    ..Default::default()
+                },
+                &pos(5),
+            )
+            .unwrap();
+        o2.add_phone(j, "+49891234567", None, &pos(5));
+
+        let r = resolve(o, &dir, &ResolveOptions::default());
+        assert_eq!(r.summary.people_new, 3, "nobody is merged on a phone");
+        assert_eq!(r.review.len(), 1, "{:?}", r.review);
+        let c = &r.review[0];
+        assert_eq!(c.existing.as_str(), "a-1");
+        assert_eq!(c.confidence, PHONE_CONFIDENCE);
+        assert!(
+            c.reason.contains("the same phone number +49 89 1234567"),
+            "{}",
+            c.reason
+        );
+        let janet = r
+            .bundle
+            .people
+            .iter()
+            .find(|p| p.name == "Janet Miller")
+            .unwrap();
+        assert_eq!(janet.phones[0].number.as_str(), "+49891234567");
+
+        let r = resolve(o2, &dir, &ResolveOptions::default());
+        let confidences: Vec<f64> = r
+            .review
+            .iter()
+            .filter(|c| c.existing.as_str() == "a-1")
+            .map(|c| c.confidence)
+            .collect();
+        assert_eq!(confidences, [PHONE_AND_NAME_CONFIDENCE], "{:?}", r.review);
     }
 
     #[test]

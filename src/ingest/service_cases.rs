@@ -164,6 +164,7 @@ pub fn read_service_cases_bytes(
                 at: opened_at,
                 initiator: who,
                 participants: vec![who, by],
+                in_reply_to: None,
                 source: pos.clone(),
             });
             Ok(())

@@ -9,11 +9,15 @@
 //! `X-ABShowAs:COMPANY`, or Outlook's company entries whose FN is the
 //! organization and which have no N) gives an organization only.
 //!
-//! What is not taken: telephone numbers (TEL) — renmai's model has no
-//! phone field, so phones are left out on purpose —, addresses, photos,
-//! notes, birthdays, UIDs. An e-mail value that is not an address is left
-//! out; a card with neither a name nor an address is skipped with the
-//! reason.
+//! Telephone numbers (TEL) are taken with their kind from the TYPE
+//! parameters (2.1's bare `TEL;WORK;VOICE:`, 3.0's `TYPE=CELL`, 4.0's
+//! `TYPE="work,voice"` and `tel:` URIs): cell → mobile, work, home, and
+//! fax/pager/main → other; a TEL value that is not a phone number is left
+//! out and listed with the card's line.
+//!
+//! What is not taken: addresses, photos, notes, birthdays, UIDs. An e-mail
+//! value that is not an address is left out; a card with neither a name nor
+//! an address is skipped with the reason.
 //!
 //! Parsing is calcard's (Stalwart Labs). Quoted-printable values (vCard
 //! 2.1) are decoded here first, because calcard 0.3 decodes a
@@ -28,9 +32,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use calcard::vcard::{VCard, VCardKind, VCardProperty, VCardValue};
+use calcard::vcard::{
+    VCard, VCardKind, VCardParameter, VCardParameterName, VCardParameterValue, VCardProperty,
+    VCardType, VCardValue,
+};
 use calcard::{Entry, Parser};
-use renmai_graph::Email;
+use renmai_graph::{Email, PhoneKind};
 
 use super::{IngestError, Observations, PersonHint, SourcePos, decode, display_path};
 
@@ -400,6 +407,12 @@ fn take_card(card: &VCard, pos: &SourcePos, out: &mut Observations) {
     for e in emails {
         out.add_email(r, e);
     }
+    for tel in card.properties(&VCardProperty::Tel) {
+        let kind = tel_kind(&tel.params);
+        for text in components(&tel.values) {
+            out.add_phone(r, &text, kind, pos);
+        }
+    }
     let p = out.person_mut(r);
     p.described = true;
     if p.title.is_none() {
@@ -407,6 +420,45 @@ fn take_card(card: &VCard, pos: &SourcePos, out: &mut Observations) {
     }
     if p.department.is_none() {
         p.department = department;
+    }
+}
+
+/// What a TEL is for, from its TYPE parameters in any vCard version.
+fn tel_kind(params: &[VCardParameter]) -> Option<PhoneKind> {
+    let mut words: Vec<String> = Vec::new();
+    for p in params {
+        if let VCardParameterName::Other(name) = &p.name {
+            words.push(name.to_ascii_lowercase());
+        }
+        match &p.value {
+            VCardParameterValue::Type(t) => words.push(
+                match t {
+                    VCardType::Work => "work",
+                    VCardType::Home => "home",
+                    VCardType::Cell => "cell",
+                    VCardType::Fax | VCardType::Pager | VCardType::MainNumber => "other",
+                    _ => "",
+                }
+                .to_owned(),
+            ),
+            VCardParameterValue::Text(s) => words.extend(
+                s.split(',')
+                    .map(|w| w.trim().trim_matches('"').to_ascii_lowercase()),
+            ),
+            _ => {}
+        }
+    }
+    let has = |w: &[&str]| words.iter().any(|x| w.contains(&x.as_str()));
+    if has(&["cell", "mobile", "iphone"]) {
+        Some(PhoneKind::Mobile)
+    } else if has(&["work"]) {
+        Some(PhoneKind::Work)
+    } else if has(&["home"]) {
+        Some(PhoneKind::Home)
+    } else if has(&["fax", "pager", "other", "main", "main-number"]) {
+        Some(PhoneKind::Other)
+    } else {
+        None
     }
 }
 
@@ -459,6 +511,59 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    /// (number, kind) of every phone of person `i`.
+    fn phones(o: &Observations, i: usize) -> Vec<(&str, Option<PhoneKind>)> {
+        o.people[i]
+            .phones
+            .iter()
+            .map(|p| (p.number.as_str(), p.kind))
+            .collect()
+    }
+
+    #[test]
+    fn phones_with_their_kinds_in_2_1_3_0_and_4_0() {
+        let mut o = Observations::new();
+        o.phone_region = Some(renmai_graph::PhoneRegion::parse("DE").unwrap());
+        read_vcard(&fixture("phones-windows-1252.vcf"), &mut o).unwrap();
+        assert_eq!(o.people[0].name.as_deref(), Some("Jürgen Weiß"));
+        assert_eq!(
+            phones(&o, 0),
+            [
+                ("+49891234567", Some(PhoneKind::Work)),
+                ("+491712345678", Some(PhoneKind::Mobile))
+            ]
+        );
+        assert_eq!(o.people[1].name.as_deref(), Some("Chloé Dubois"));
+        assert_eq!(
+            phones(&o, 1),
+            [
+                ("+33123456789", Some(PhoneKind::Home)),
+                ("+49891234999", Some(PhoneKind::Other))
+            ]
+        );
+        assert_eq!(
+            phones(&o, 2),
+            [
+                ("+34911234567", Some(PhoneKind::Work)),
+                ("+34600123456", Some(PhoneKind::Mobile))
+            ]
+        );
+        // The TEL that is no number is listed with its card's line; Chloé is kept.
+        assert_eq!(o.skipped.len(), 1, "{:?}", o.skipped);
+        assert_eq!(o.skipped[0].source.line, 10);
+        assert!(
+            o.skipped[0].reason.contains("\"call reception\"")
+                && o.skipped[0].reason.contains("the person is kept"),
+            "{}",
+            o.skipped[0].reason
+        );
+
+        // Without a default region national numbers stay as written, unnormalized.
+        let o = read_fixture("phones-windows-1252.vcf");
+        assert_eq!(o.people[0].phones[1].number.as_str(), "01712345678");
+        assert!(!o.people[0].phones[1].number.is_normalized());
     }
 
     #[test]
@@ -606,7 +711,7 @@ mod tests {
     fn a_folder_of_cards_and_files_that_are_not_cards() {
         let mut o = Observations::new();
         read_vcard(&fixture(""), &mut o).unwrap();
-        assert_eq!(o.files.len(), 6);
+        assert_eq!(o.files.len(), 7);
         let err = read_text(Arc::from("x.vcf"), "hello\n", &mut o).unwrap_err();
         assert_eq!(
             err.to_string(),

@@ -1132,6 +1132,7 @@ fn person_row(p: &Person) -> Row {
         "attitude" => opt_s(p.attitude.map(|a| a.as_str())),
         "emails" => list(emails),
         "external_ids" => list(exts),
+        "phones" => list(p.phones.iter().map(PersonPhone::tagged).collect()),
     }
 }
 const PERSON_FIELDS: &[&str] = &[
@@ -1146,6 +1147,7 @@ const PERSON_FIELDS: &[&str] = &[
     "attitude",
     "emails",
     "external_ids",
+    "phones",
 ];
 
 fn team_key(t: &TeamMember) -> String {
@@ -1431,7 +1433,7 @@ async fn write_interactions(
         import_id,
         "Interaction",
         "id",
-        &["kind", "at", "participants", "account_id"],
+        &["kind", "at", "participants", "account_id", "in_reply_to"],
         &b.interactions,
         |i| {
             let others = i.participants.iter().filter(|p| **p != i.initiator);
@@ -1459,6 +1461,7 @@ async fn write_interactions(
                 "at" => int(i.at.epoch_seconds()),
                 "participants" => list(parts),
                 "account_id" => opt_s(accounts.first().map(|a| a.as_str())),
+                "in_reply_to" => opt_s(i.in_reply_to.as_ref().map(|r| r.as_str())),
             })
         },
         counts,
@@ -1547,7 +1550,7 @@ impl OrgRow {
     }
 }
 
-const PERSON_RET: &str = "p.id AS id, p.org_id AS org_id, p.name AS name, p.title AS title, p.department AS department, p.level AS level, p.reports_to AS reports_to, p.role AS role, p.attitude AS attitude, p.emails AS emails, p.external_ids AS external_ids";
+const PERSON_RET: &str = "p.id AS id, p.org_id AS org_id, p.name AS name, p.title AS title, p.department AS department, p.level AS level, p.reports_to AS reports_to, p.role AS role, p.attitude AS attitude, p.emails AS emails, p.external_ids AS external_ids, p.phones AS phones";
 
 #[derive(Deserialize)]
 struct PersonRow {
@@ -1562,6 +1565,8 @@ struct PersonRow {
     attitude: Option<String>,
     emails: Option<Vec<String>>,
     external_ids: Option<Vec<String>>,
+    #[serde(default)]
+    phones: Option<Vec<String>>,
 }
 
 impl PersonRow {
@@ -1582,6 +1587,11 @@ impl PersonRow {
             });
         }
         external_ids.sort();
+        let mut phones = Vec::new();
+        for x in self.phones.unwrap_or_default() {
+            phones.push(parsed(PersonPhone::parse_tagged(&x))?);
+        }
+        phones.sort();
         Ok(Person {
             id: parsed(PersonId::try_from(self.id))?,
             org: parsed(OrgId::try_from(self.org_id))?,
@@ -1591,6 +1601,7 @@ impl PersonRow {
             level: parsed(Level::new(small(self.level, "level")?))?,
             emails,
             external_ids,
+            phones,
             reports_to: opt_parsed(self.reports_to, PersonId::parse)?,
             role: opt_parsed(self.role, BuyingRole::parse)?,
             attitude: opt_parsed(self.attitude, Attitude::parse)?,
@@ -1598,8 +1609,7 @@ impl PersonRow {
     }
 }
 
-const INTERACTION_RET: &str =
-    "i.id AS id, i.kind AS kind, i.at AS at, i.participants AS participants";
+const INTERACTION_RET: &str = "i.id AS id, i.kind AS kind, i.at AS at, i.participants AS participants, i.in_reply_to AS in_reply_to";
 
 #[derive(Deserialize)]
 struct InteractionRow {
@@ -1607,6 +1617,8 @@ struct InteractionRow {
     kind: String,
     at: i64,
     participants: Vec<String>,
+    #[serde(default)]
+    in_reply_to: Option<String>,
 }
 
 impl InteractionRow {
@@ -1626,6 +1638,7 @@ impl InteractionRow {
             at: Timestamp::from_epoch_seconds(self.at),
             initiator,
             participants,
+            in_reply_to: opt_parsed(self.in_reply_to, InteractionId::parse)?,
         })
     }
 }

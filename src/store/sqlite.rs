@@ -33,6 +33,7 @@ mod access;
 mod deal_support;
 mod deals;
 mod identity;
+mod phones;
 mod privacy;
 mod service_cases;
 
@@ -222,6 +223,7 @@ CREATE INDEX interaction_accounts_interaction ON interaction_accounts (interacti
     deal_support::MIGRATION,
     privacy::MIGRATION,
     access::MIGRATION,
+    phones::MIGRATION,
 ];
 
 /// How many reader connections are kept open between requests.
@@ -534,9 +536,13 @@ fn write_bundle(
                 ],
                 &mut s.people,
             )?;
-            if s.people.existing > before {
+            let existed = s.people.existing > before;
+            if existed {
                 del_emails.execute([p.id.as_str()])?;
                 del_ext.execute([p.id.as_str()])?;
+            }
+            if existed || !p.phones.is_empty() {
+                phones::write_person_phones(tx, p.id.as_str(), &p.phones, existed)?;
             }
             for e in &p.emails {
                 ins_email.execute(params![e.as_str(), p.id.as_str()])?;
@@ -576,6 +582,7 @@ fn write_bundle(
         &mut s.interactions,
         &mut || tick(&mut done),
     )?;
+    phones::write_replies(tx, &b.interactions)?;
     {
         let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO influences (from_id, to_id, kind, strength, import_id) VALUES (?1, ?2, ?3, ?4, ?5)")?;
         let mut upd = tx.prepare_cached(
@@ -1409,6 +1416,7 @@ fn make_person(t: PersonRow) -> Result<Person, StoreError> {
         level: parsed(Level::new(t.5))?,
         emails: vec![],
         external_ids: vec![],
+        phones: vec![],
         reports_to: opt_parsed(t.6, PersonId::parse)?,
         role: opt_parsed(t.7, BuyingRole::parse)?,
         attitude: opt_parsed(t.8, Attitude::parse)?,
@@ -1443,6 +1451,7 @@ fn load_people(
         })? {
             p.external_ids.push(x?);
         }
+        p.phones = phones::person_phones(conn, p.id.as_str())?;
     }
     Ok(people)
 }
@@ -1455,7 +1464,9 @@ fn load_interactions(
     args: &[&dyn rusqlite::ToSql],
 ) -> Result<Vec<Interaction>, StoreError> {
     let sql = format!(
-        "SELECT i.id, i.kind, i.at, i.participants FROM interactions i WHERE i.id IN ({ids_sql}) ORDER BY i.at, i.id"
+        "SELECT i.id, i.kind, i.at, i.participants, r.in_reply_to FROM interactions i \
+         LEFT JOIN interaction_replies r ON r.interaction_id = i.id \
+         WHERE i.id IN ({ids_sql}) ORDER BY i.at, i.id"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(args)?;
@@ -1487,6 +1498,7 @@ fn load_interactions(
             at: Timestamp::from_epoch_seconds(r.get(2)?),
             initiator,
             participants,
+            in_reply_to: opt_parsed(r.get(4)?, InteractionId::parse)?,
         });
     }
     Ok(out)
@@ -1933,6 +1945,7 @@ fn find_people(
                 .or_default()
                 .push(parsed(Email::parse(&e))?);
         }
+        let person_phones = phones::phones_of(c, &ids)?;
         let mut person_exts: FxHashMap<String, Vec<ExternalId>> = FxHashMap::default();
         let mut stmt = c.prepare_cached(
             "SELECT person_id, system, ext_id FROM person_external_ids WHERE person_id IN (SELECT value FROM json_each(?1)) ORDER BY person_id, system, ext_id",
@@ -1956,6 +1969,9 @@ fn find_people(
             }
             if let Some(x) = person_exts.get(id) {
                 rec.person.external_ids = x.clone();
+            }
+            if let Some(x) = person_phones.get(id) {
+                rec.person.phones = x.clone();
             }
         }
     }

@@ -514,6 +514,7 @@ async fn enrich_reports_ambiguous_names() {
             level: renmai_graph::Level::UNKNOWN,
             emails: vec![],
             external_ids: vec![],
+            phones: vec![],
             reports_to: None,
             role: None,
             attitude: None,

@@ -455,6 +455,7 @@ fn many_interactions(n: usize) -> Bundle {
             at: renmai_graph::Timestamp::from_epoch_seconds(1_750_000_000 + k as i64),
             initiator: a.clone(),
             participants: vec![a, c],
+            in_reply_to: None,
         });
     }
     b

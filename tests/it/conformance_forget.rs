@@ -46,11 +46,12 @@ async fn store_with_zora(store: Arc<dyn Store>) {
     let zora: Bundle = serde_json::from_value(json!({
         "people": [{"id": "77", "org": "1", "name": NAME, "title": "Head of Payments",
                     "level": 2, "role": "technical_buyer",
-                    "emails": [EMAIL], "external_ids": [{"system": "salesforce", "id": "003ZORA"}]},
+                    "emails": [EMAIL], "external_ids": [{"system": "salesforce", "id": "003ZORA"}],
+                    "phones": [{"number": "+496912345677", "kind": "work"}, {"number": "0301234567"}]},
                    {"id": "78", "org": "1", "name": "Olaf Underling", "reports_to": "77"}],
         "interactions": [
             {"id": "z1", "kind": "meeting", "at": "2025-11-05T10:00:00Z", "initiator": "1", "participants": ["1", "77"]},
-            {"id": "z2", "kind": "email", "at": "2025-11-06T10:00:00Z", "initiator": "77", "participants": ["77", "1", "10"]},
+            {"id": "z2", "kind": "email", "at": "2025-11-06T10:00:00Z", "initiator": "77", "participants": ["77", "1", "10"], "in_reply_to": "z1"},
             {"id": "z3", "kind": "call", "at": "2025-11-08T10:00:00Z", "initiator": "2", "participants": ["2", "1", "78"]}
         ],
         "influences": [{"from": "77", "to": "10", "kind": "peer", "strength": 0.6}],
@@ -130,7 +131,18 @@ async fn forget_scenario(store: Arc<dyn Store>) -> Vec<String> {
     // Twice: the second read is served from the block the first packed.
     read_slices().await;
     let before = read_slices().await;
-    assert!(before[0].people.iter().any(|p| p.id == pid("77")));
+    let zora = before[0].people.iter().find(|p| p.id == pid("77")).unwrap();
+    assert_eq!(zora.phones.len(), 2, "phones are stored and read back");
+    let z2 = before[0]
+        .interactions
+        .iter()
+        .find(|i| i.id.as_str() == "z2")
+        .unwrap();
+    assert_eq!(
+        z2.in_reply_to.as_ref().map(|r| r.as_str()),
+        Some("z1"),
+        "reply links are stored and read back (from the packed block too)"
+    );
 
     let r = store.forget_person(&pid("77"), "cli:test").await.unwrap();
     assert_eq!(
@@ -143,6 +155,7 @@ async fn forget_scenario(store: Arc<dyn Store>) -> Vec<String> {
         (1, 1, 1, 1),
         "{r:?}"
     );
+    assert_eq!(r.phones, 2, "{r:?}");
     assert_eq!(
         (
             r.influences,

@@ -42,6 +42,7 @@ async fn meeting(engine: &Engine, account: &OrgId, id: &str) -> (Bundle, PersonI
             at: Timestamp::from_epoch_seconds(chrono::Utc::now().timestamp()),
             initiator: ours.clone(),
             participants: vec![ours.clone(), theirs.clone()],
+            in_reply_to: None,
         }],
         ..Default::default()
     };
@@ -199,6 +200,7 @@ async fn new_interactions_are_appended_to_the_cached_slice_as_the_store_would_re
             at: past,
             initiator: initiator.clone(),
             participants,
+            in_reply_to: None,
         }],
         ..Default::default()
     };

@@ -94,6 +94,7 @@ async fn cold_economic_buyer_gets_re_engaged_through_the_best_introducer_and_log
             at: Timestamp::from(chrono::Utc::now() - chrono::Duration::minutes(5)),
             initiator: owner.clone(),
             participants: vec![owner, eb.id.clone()],
+            in_reply_to: None,
         }],
         ..Default::default()
     };

@@ -22,6 +22,7 @@ use crate::helpers::{TestStore, write_small_bundle};
 
 const NAME: &str = "Zora Quellmann";
 const EMAIL: &str = "zora.quellmann@acme-bank.example";
+const PHONE: &str = "+496912345677";
 
 fn pid(s: &str) -> PersonId {
     PersonId::parse(s).unwrap()
@@ -39,7 +40,8 @@ async fn store_with_zora() -> TestStore {
     let zora: Bundle = serde_json::from_value(json!({
         "people": [{"id": "77", "org": "1", "name": NAME, "title": "Head of Payments",
                     "level": 2, "role": "technical_buyer",
-                    "emails": [EMAIL], "external_ids": [{"system": "salesforce", "id": "003ZORA"}]},
+                    "emails": [EMAIL], "external_ids": [{"system": "salesforce", "id": "003ZORA"}],
+                    "phones": [{"number": PHONE, "kind": "mobile"}]},
                    {"id": "78", "org": "1", "name": "Olaf Underling", "reports_to": "77"}],
         "interactions": [
             {"id": "z1", "kind": "meeting", "at": "2025-11-05T10:00:00Z", "initiator": "1", "participants": ["1", "77"]},
@@ -112,10 +114,12 @@ async fn forget_erases_a_person_everywhere_and_leaves_no_trace_in_the_files() {
     let before = file_bytes(&db);
     assert!(contains(&before, NAME), "the test must see her before");
     assert!(contains(&before, EMAIL));
+    assert!(contains(&before, PHONE));
 
     let r = t.store.forget_person(&pid("77"), "cli:test").await.unwrap();
     assert_eq!(r.emails, 1);
     assert_eq!(r.external_ids, 1);
+    assert_eq!(r.phones, 1);
     assert_eq!(r.interactions_deleted, 1, "z1 had only Ana left");
     assert_eq!(r.interactions_edited, 1, "z2 keeps Ana and Carla");
     assert_eq!(r.influences, 1);
@@ -162,6 +166,10 @@ async fn forget_erases_a_person_everywhere_and_leaves_no_trace_in_the_files() {
     assert!(
         !contains(&after, "003ZORA"),
         "her CRM id is still in the files"
+    );
+    assert!(
+        !contains(&after, PHONE),
+        "her phone number is still in the files"
     );
 
     assert!(

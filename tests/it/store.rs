@@ -148,6 +148,7 @@ fn interaction(id: &str, kind: &str, at: &str, people: &[&str]) -> renmai_graph:
         kind: renmai_graph::InteractionKind::parse(kind).unwrap(),
         at: renmai_graph::Timestamp::parse(at).unwrap(),
         initiator: participants[0].clone(),
+        in_reply_to: None,
         participants,
     }
 }

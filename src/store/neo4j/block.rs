@@ -40,7 +40,7 @@ pub const CHUNK_BYTES: usize = 60_000;
 pub const OURS: &str = "\u{1f}ours";
 /// First line of the packed text; a new layout gets a new number and old
 /// blocks are then rebuilt, never misread.
-const HEADER: &str = "renmai-block/1";
+const HEADER: &str = "renmai-block/2";
 
 /// The two stamps a block is built under.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -116,6 +116,11 @@ pub fn encode(data: &AccountData) -> Result<String, StoreError> {
             out.push('\u{1f}');
             out.push_str(p.as_str());
         }
+        // Layout 2: the answered interaction, when there is one.
+        if let Some(r) = &i.in_reply_to {
+            out.push('\t');
+            out.push_str(r.as_str());
+        }
         out.push('\n');
     }
     Ok(out)
@@ -133,11 +138,18 @@ pub fn decode(text: &str) -> Result<AccountData, StoreError> {
     let mut data: AccountData = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
     for (n, line) in lines.enumerate() {
         let mut f = line.split('\t');
-        let (Some(id), Some(kind), Some(at), Some(parts), None) =
-            (f.next(), f.next(), f.next(), f.next(), f.next())
+        let (Some(id), Some(kind), Some(at), Some(parts), reply, None) =
+            (f.next(), f.next(), f.next(), f.next(), f.next(), f.next())
         else {
-            return Err(bad(format!("interaction line {} has not 4 fields", n + 1)));
+            return Err(bad(format!(
+                "interaction line {} has not 4 or 5 fields",
+                n + 1
+            )));
         };
+        let in_reply_to = reply
+            .map(InteractionId::parse)
+            .transpose()
+            .map_err(|e| bad(format!("interaction {id}: {e}")))?;
         let at: i64 = at
             .parse()
             .map_err(|e| bad(format!("interaction {id}: time {at:?}: {e}")))?;
@@ -151,6 +163,7 @@ pub fn decode(text: &str) -> Result<AccountData, StoreError> {
             kind: InteractionKind::parse(kind).map_err(|e| bad(e.to_string()))?,
             at: Timestamp::from_epoch_seconds(at),
             initiator: participants[0].clone(),
+            in_reply_to,
             participants,
         });
     }

@@ -114,6 +114,8 @@ pub(super) async fn forget(
     let p = id.as_str();
     let mut rep = ForgetReport {
         person: redacted_id(p),
+        // Phones are a property of the person node, which goes below.
+        phones: person.phones.len() as u64,
         ..Default::default()
     };
     #[derive(Deserialize)]

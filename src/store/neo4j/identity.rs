@@ -366,9 +366,10 @@ pub(super) async fn put_interaction(
     txn.run(
         query(
             "MERGE (i:Interaction {id: $id}) SET i.kind = $kind, i.at = $at, \
-             i.participants = $parts, i.account_id = $account",
+             i.participants = $parts, i.account_id = $account, i.in_reply_to = $reply",
         )
         .param("id", id)
+        .param("reply", opt_s(i.in_reply_to.as_ref().map(|r| r.as_str())))
         .param("kind", i.kind.as_str())
         .param("at", i.at.epoch_seconds())
         .param("parts", list(parts))
@@ -652,6 +653,11 @@ pub(super) async fn merge(
     kept.emails.extend(merged.emails.iter().cloned());
     kept.external_ids
         .extend(merged.external_ids.iter().cloned());
+    for phone in &merged.phones {
+        if !kept.phones.iter().any(|k| k.number == phone.number) {
+            kept.phones.push(phone.clone());
+        }
+    }
     put_person(txn, &kept).await?;
 
     // Interactions: the merged person becomes the survivor.

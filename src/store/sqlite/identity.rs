@@ -161,6 +161,38 @@ fn delete(tx: &Transaction<'_>, row: &Row) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The number column of a `person_phones` row.
+fn phone_number(r: &Row) -> Option<&str> {
+    r.values.get(1).and_then(|v| v.as_str())
+}
+
+/// Phones of a merge: the merged person's rows go, the survivor gains the
+/// numbers it lacked; both recorded in `undo` so that a split puts them back.
+fn move_phones(
+    tx: &Transaction<'_>,
+    survivor: &str,
+    merged: &str,
+    undo: &mut Undo,
+) -> Result<(), StoreError> {
+    let theirs = rows(tx, "person_phones", "person_id = ?1", merged)?;
+    let had: Vec<String> = rows(tx, "person_phones", "person_id = ?1", survivor)?
+        .iter()
+        .filter_map(|r| phone_number(r).map(str::to_owned))
+        .collect();
+    tx.execute(
+        "INSERT OR IGNORE INTO person_phones (person_id, number, kind) \
+         SELECT ?1, number, kind FROM person_phones WHERE person_id = ?2",
+        [survivor, merged],
+    )?;
+    tx.execute("DELETE FROM person_phones WHERE person_id = ?1", [merged])?;
+    let gained = rows(tx, "person_phones", "person_id = ?1", survivor)?
+        .into_iter()
+        .filter(|r| phone_number(r).is_some_and(|n| !had.iter().any(|h| h == n)));
+    undo.added.extend(gained);
+    undo.removed.extend(theirs);
+    Ok(())
+}
+
 fn person_pk(tx: &Transaction<'_>, id: &str) -> Result<i64, StoreError> {
     tx.query_row("SELECT pk FROM people WHERE id = ?1", [id], |r| r.get(0))
         .optional()?
@@ -337,6 +369,7 @@ pub(super) fn merge(
     )?;
     report.emails = undo.emails.len();
     report.external_ids = undo.external_ids.len();
+    move_phones(tx, survivor, merged, &mut undo)?;
 
     // Lines between people.
     for (table, cols) in EDGE_TABLES {

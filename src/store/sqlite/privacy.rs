@@ -280,6 +280,7 @@ pub(super) fn forget(
     let n = |sql: &str| -> Result<u64, StoreError> { Ok(tx.execute(sql, [id])? as u64) };
     rep.emails = n("DELETE FROM person_emails WHERE person_id = ?1")?;
     rep.external_ids = n("DELETE FROM person_external_ids WHERE person_id = ?1")?;
+    rep.phones = n("DELETE FROM person_phones WHERE person_id = ?1")?;
     rep.account_team = n("DELETE FROM account_team WHERE person_id = ?1")?;
     rep.influences = n("DELETE FROM influences WHERE from_id = ?1 OR to_id = ?1")?;
     rep.assessments = n("DELETE FROM assessments WHERE from_id = ?1 OR to_id = ?1")?;

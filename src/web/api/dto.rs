@@ -35,6 +35,20 @@ pub struct PersonOut {
     pub emails: Vec<String>,
     /// `system:id` of the person in other CRMs.
     pub external_ids: Vec<String>,
+    pub phones: Vec<PhoneOut>,
+}
+
+/// A phone number of a person.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhoneOut {
+    /// E.164 (`+49301234567`) when `normalized`, else the national digits
+    /// as the source wrote them (the country was unknown).
+    pub number: String,
+    /// For reading: `+49 30 1234567`.
+    pub display: String,
+    /// work, mobile, home or other, when the source said.
+    pub kind: Option<String>,
+    pub normalized: bool,
 }
 
 impl PersonOut {
@@ -53,6 +67,16 @@ impl PersonOut {
             reports_to: p.reports_to.as_ref().map(ToString::to_string),
             emails: p.emails.iter().map(ToString::to_string).collect(),
             external_ids: p.external_ids.iter().map(ToString::to_string).collect(),
+            phones: p
+                .phones
+                .iter()
+                .map(|ph| PhoneOut {
+                    number: ph.number.to_string(),
+                    display: ph.number.display(),
+                    kind: ph.kind.map(|k| k.as_str().to_owned()),
+                    normalized: ph.number.is_normalized(),
+                })
+                .collect(),
         }
     }
     pub fn from_record(r: &PersonRecord) -> PersonOut {
@@ -383,6 +407,42 @@ pub struct TieOut {
     pub level: u8,
     pub level_name: String,
     pub evidence: EvidenceOut,
+    /// Who answers whom and who starts the exchanges (from initiators and
+    /// e-mails' In-Reply-To links); evidence only, not part of the score.
+    pub reciprocity: ReciprocityOut,
+}
+
+/// Reciprocity of a tie: counts and the sentence that says them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReciprocityOut {
+    /// E-mails our person started with the stakeholder, and how many the
+    /// stakeholder answered.
+    pub ours_emails: u32,
+    pub ours_emails_answered: u32,
+    /// E-mails the stakeholder started, and how many our person answered.
+    pub their_emails: u32,
+    pub their_emails_answered: u32,
+    /// Interactions that answer none of theirs, and who started them.
+    pub exchanges: u32,
+    pub started_by_ours: u32,
+    pub started_by_theirs: u32,
+    /// "Carla replied to 6 of Ana's 8 e-mails; …; Carla started 4 of 12 exchanges".
+    pub text: String,
+}
+
+impl ReciprocityOut {
+    pub fn new(r: &renmai_graph::reciprocity::Reciprocity, ours: &str, theirs: &str) -> Self {
+        ReciprocityOut {
+            ours_emails: r.ours_emails,
+            ours_emails_answered: r.ours_emails_answered,
+            their_emails: r.their_emails,
+            their_emails_answered: r.their_emails_answered,
+            exchanges: r.exchanges,
+            started_by_ours: r.started_by_ours,
+            started_by_theirs: r.started_by_theirs,
+            text: r.text(ours, theirs),
+        }
+    }
 }
 
 /// One person with their ties and scores.

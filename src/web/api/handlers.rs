@@ -452,17 +452,35 @@ pub async fn get_person(
             out.closeness = Some((&s.closeness).into());
             out.influence = Some((&s.influence).into());
         }
-        out.ties = scores
-            .ties
+        let ties: Vec<_> = scores.ties.iter().filter(|t| t.theirs == id).collect();
+        let data = state.engine.account_data(&rec.person.org).await?;
+        let pairs: Vec<_> = ties
             .iter()
-            .filter(|t| t.theirs == id)
-            .map(|t| TieOut {
+            .map(|t| (t.ours.clone(), t.theirs.clone()))
+            .collect();
+        let (interactions, people, ours) =
+            data.as_deref().map_or((&[][..], &[][..], &[][..]), |d| {
+                (&d.interactions[..], &d.people[..], &d.our_people[..])
+            });
+        let reciprocity = renmai_graph::reciprocity::for_pairs(interactions, &pairs);
+        let name = |p: &renmai_graph::PersonId| {
+            people
+                .iter()
+                .chain(ours)
+                .find(|x| x.id == *p)
+                .map_or_else(|| p.to_string(), |x| x.name.clone())
+        };
+        out.ties = ties
+            .iter()
+            .zip(&reciprocity)
+            .map(|(t, r)| TieOut {
                 ours: t.ours.to_string(),
                 theirs: t.theirs.to_string(),
                 closeness: t.closeness,
                 level: t.level.get(),
                 level_name: t.level.name().to_owned(),
                 evidence: EvidenceOut::new(t.ours.as_str(), &t.explanation),
+                reciprocity: ReciprocityOut::new(r, &name(&t.ours), &name(&t.theirs)),
             })
             .collect();
     }
@@ -747,6 +765,7 @@ async fn write_interactions(
                 at: i.at,
                 initiator: i.initiator,
                 participants: i.participants,
+                in_reply_to: None,
             })
         })
         .collect::<Result<_, AppError>>()?;

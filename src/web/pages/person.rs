@@ -10,6 +10,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use renmai_graph::reciprocity::{self, Reciprocity};
 use renmai_graph::{
     Assessment, Attitude, BuyingRole, ClosenessLevel, Interaction, InteractionId, InteractionKind,
     Person, PersonId, Timestamp,
@@ -44,6 +45,8 @@ pub struct TieRow {
     pub last: String,
     pub trend: String,
     pub lift: String,
+    /// Who answers whom and who starts exchanges (evidence, not scored).
+    pub reciprocity: String,
     /// For our people's page: the stakeholder and their account.
     pub theirs: Option<(Link, Link)>,
 }
@@ -78,6 +81,8 @@ struct PersonPage {
     name: String,
     title: String,
     department: String,
+    /// Phone numbers as shown, each with what it is for.
+    phones: Vec<String>,
     level: &'static str,
     role: &'static str,
     attitude: &'static str,
@@ -109,6 +114,25 @@ struct PersonPage {
 #[derive(Deserialize)]
 pub struct PersonQuery {
     pub saved: Option<String>,
+}
+
+/// A person's phones for the page: `+49 30 1234567 (work)`; a number whose
+/// country is unknown says so, since it only matches one written the same way.
+fn phone_lines(p: &Person) -> Vec<String> {
+    p.phones
+        .iter()
+        .map(|ph| {
+            let mut notes: Vec<&str> = ph.kind.map(|k| k.as_str()).into_iter().collect();
+            if !ph.number.is_normalized() {
+                notes.push("national form, country unknown");
+            }
+            if notes.is_empty() {
+                ph.number.display()
+            } else {
+                format!("{} ({})", ph.number.display(), notes.join(", "))
+            }
+        })
+        .collect()
 }
 
 /// Interactions listed in the timeline at most (newest first).
@@ -192,8 +216,14 @@ async fn our_person(state: &AppState, rec: PersonRecord) -> Result<PersonPage, A
             href: format!("/accounts/{}", enc(a.id.as_str())),
             name: a.name.clone(),
         };
-        for t in s.ties.iter().filter(|t| t.ours == p.id) {
-            let mut row = tie_row(&names, t, now);
+        let mine: Vec<_> = s.ties.iter().filter(|t| t.ours == p.id).collect();
+        let pairs: Vec<_> = mine
+            .iter()
+            .map(|t| (t.ours.clone(), t.theirs.clone()))
+            .collect();
+        let reciprocity = reciprocity::for_pairs(&data.interactions, &pairs);
+        for (t, r) in mine.into_iter().zip(&reciprocity) {
+            let mut row = tie_row(&names, t, r, now);
             row.theirs = Some((names.link(&t.theirs), account.clone()));
             ties.push((t.closeness, row));
         }
@@ -207,6 +237,7 @@ async fn our_person(state: &AppState, rec: PersonRecord) -> Result<PersonPage, A
         name: p.name.clone(),
         title: p.title.clone().unwrap_or_default(),
         department: p.department.clone().unwrap_or_default(),
+        phones: phone_lines(p),
         level: p.level.label(),
         role: "our team",
         attitude: "ours",
@@ -238,9 +269,15 @@ async fn our_person(state: &AppState, rec: PersonRecord) -> Result<PersonPage, A
     })
 }
 
-fn tie_row(names: &Names, t: &renmai_graph::closeness::Tie, now: Timestamp) -> TieRow {
+fn tie_row(
+    names: &Names,
+    t: &renmai_graph::closeness::Tie,
+    r: &Reciprocity,
+    now: Timestamp,
+) -> TieRow {
     let e = &t.explanation;
     TieRow {
+        reciprocity: r.text(&names.name(&t.ours), &names.name(&t.theirs)),
         ours: names.link(&t.ours),
         closeness: humanize::percent(t.closeness),
         clevel: t.level.get(),
@@ -341,6 +378,11 @@ async fn stakeholder(
         .and_then(|c| ties_ix.get(&(c, &p.id)).copied());
     let mut ties: Vec<_> = s.ties.iter().filter(|t| t.theirs == p.id).collect();
     ties.sort_by(|a, b| b.closeness.total_cmp(&a.closeness));
+    let pairs: Vec<_> = ties
+        .iter()
+        .map(|t| (t.ours.clone(), t.theirs.clone()))
+        .collect();
+    let reciprocity = reciprocity::for_pairs(&data.interactions, &pairs);
     let paths = super::account::cached_paths(state, &s, &p.id, 3)
         .await?
         .iter()
@@ -497,6 +539,7 @@ async fn stakeholder(
         name: p.name.clone(),
         title: p.title.clone().unwrap_or_default(),
         department: p.department.clone().unwrap_or_default(),
+        phones: phone_lines(p),
         level: p.level.label(),
         role: role_label(p.role),
         attitude: attitude_label(p.attitude),
@@ -534,7 +577,11 @@ async fn stakeholder(
             .map(|m| names.link(m)),
         reports,
         influence_lines,
-        ties: ties.into_iter().map(|t| tie_row(&names, t, now)).collect(),
+        ties: ties
+            .into_iter()
+            .zip(&reciprocity)
+            .map(|(t, r)| tie_row(&names, t, r, now))
+            .collect(),
         paths,
         paths_href: format!(
             "/accounts/{}/paths?to={}",
@@ -726,6 +773,7 @@ pub(super) async fn log_interaction(
                 at,
                 initiator: ours[0].clone(),
                 participants,
+                in_reply_to: None,
             }],
             ..Default::default()
         })
