@@ -194,6 +194,8 @@ pub struct Neo4jStore {
     packed_reads: std::sync::atomic::AtomicU64,
     /// Writes by other app servers (see [`version`]); set once connected.
     external: Option<version::ExternalVersion>,
+    /// Serializes this server's failed-login counts (see `login_failed`).
+    login_writes: tokio::sync::Mutex<()>,
 }
 
 /// A URI without user and password, for messages and logs.
@@ -422,6 +424,7 @@ impl Neo4jStore {
             query_timeout: s.query_timeout,
             packed_reads: Default::default(),
             external: None,
+            login_writes: Default::default(),
         };
         for stmt in SCHEMA.iter().chain(access::SCHEMA) {
             let run = async { Ok(store.graph.run(query(stmt)).await?) };
@@ -2805,6 +2808,9 @@ impl Store for Neo4jStore {
         lock_after: u32,
         lock_until: Timestamp,
     ) -> Result<(), StoreError> {
+        // One at a time within this server: concurrent failures on one user
+        // node only conflict across servers, where retries settle them.
+        let _one = self.login_writes.lock().await;
         in_txn!(self, "counting a failed login", |txn| access::login_failed(
             &mut txn, name, lock_after, lock_until
         ))
