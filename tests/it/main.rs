@@ -29,6 +29,7 @@ mod pages;
 mod patterns;
 mod plan;
 mod privacy;
+mod provenance_counts;
 mod service;
 mod store;
 mod support;
