@@ -34,6 +34,7 @@ mod deal_support;
 mod deals;
 mod identity;
 mod phones;
+mod person_counts;
 mod privacy;
 mod service_cases;
 
@@ -224,6 +225,7 @@ CREATE INDEX interaction_accounts_interaction ON interaction_accounts (interacti
     privacy::MIGRATION,
     access::MIGRATION,
     phones::MIGRATION,
+    person_counts::MIGRATION,
 ];
 
 /// How many reader connections are kept open between requests.
@@ -262,6 +264,10 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
+        if *sql == person_counts::MIGRATION {
+            // Counted in Rust: SQL cannot split the participants column.
+            person_counts::rebuild_person_import_counts(&tx, None)?;
+        }
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
     }
@@ -882,6 +888,8 @@ enum Stored {
         parts: String,
         account: Option<String>,
         at: i64,
+        /// The write that stored it (none before provenance was kept).
+        import_id: Option<i64>,
     },
 }
 
@@ -917,7 +925,7 @@ struct Compare<'a, 'c> {
 
 impl Compare<'_, '_> {
     /// Compares `o` with its stored row, read from `r` starting at column
-    /// `c` (kind, at, participants, account_id).
+    /// `c` (kind, at, participants, account_id, import_id).
     fn stored(
         &mut self,
         g: &Gathered,
@@ -957,6 +965,7 @@ impl Compare<'_, '_> {
                 parts: old_parts.to_owned(),
                 account: old_account.map(str::to_owned),
                 at: old_at,
+                import_id: r.get(c + 4)?,
             }
         })
     }
@@ -1045,10 +1054,10 @@ fn write_interactions(
         )?;
         let mut values: Vec<bulk::Value<'_>> = Vec::with_capacity(INSERT_BATCH * 6);
         let mut point_q = tx.prepare_cached(
-            "SELECT kind, at, participants, account_id FROM interactions WHERE id = ?1",
+            "SELECT kind, at, participants, account_id, import_id FROM interactions WHERE id = ?1",
         )?;
         let mut range_q = tx.prepare_cached(
-            "SELECT id, kind, at, participants, account_id FROM interactions WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
+            "SELECT id, kind, at, participants, account_id, import_id FROM interactions WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
         )?;
         let mut cmp = Compare {
             interactions,
@@ -1076,6 +1085,10 @@ fn write_interactions(
         // Which interactions were inserted (true) or updated (false).
         let mut written: Vec<Option<bool>> = vec![None; interactions.len()];
         let mut recompute: Vec<i64> = Vec::new();
+        // Per-person provenance counts: the replaced rows' participants
+        // lose one under their old write here; everyone written gains one
+        // under this write below.
+        let mut count_changes = person_counts::CountChanges::default();
         let (mut parts, mut pks, mut accounts) = (String::new(), Vec::new(), Vec::new());
         let mut states: Vec<Stored> = Vec::with_capacity(LOOKUP_CHUNK);
         let mut new_rows: Vec<&Out> = Vec::with_capacity(LOOKUP_CHUNK);
@@ -1128,6 +1141,7 @@ fn write_interactions(
                         parts: old_parts,
                         account: old_account,
                         at: old_at,
+                        import_id: old_import,
                     } => {
                         counts.existing += 1;
                         written[o.n as usize] = Some(false);
@@ -1138,14 +1152,16 @@ fn write_interactions(
                             &mut pks,
                             &mut accounts,
                         );
+                        let old_pks = parse_pks(&old_parts)?;
+                        if let Some(old_import) = old_import {
+                            for &p in &old_pks {
+                                count_changes.add(p, old_import, -1);
+                            }
+                        }
                         if old_parts != parts {
                             // Someone may have been dropped: their newest
                             // interaction is recomputed below.
-                            recompute.extend(
-                                parse_pks(&old_parts)?
-                                    .into_iter()
-                                    .filter(|p| !pks.contains(p)),
-                            );
+                            recompute.extend(old_pks.into_iter().filter(|p| !pks.contains(p)));
                         }
                         if let Some(a) = &old_account {
                             del_by_account.execute(params![a, old_at, id])?;
@@ -1255,33 +1271,38 @@ fn write_interactions(
         drop(order);
         let t4 = std::time::Instant::now();
 
-        // Each participant's newest interaction among those written, on all
-        // cores.
-        let last_at: FxHashMap<i64, i64> = interactions
+        // Each participant's newest interaction among those written, and
+        // how many of them name them, on all cores.
+        let last_at: FxHashMap<i64, (i64, i64)> = interactions
             .par_iter()
             .zip(&written)
             .filter(|(_, w)| w.is_some())
-            .fold(FxHashMap::default, |mut m: FxHashMap<i64, i64>, (i, _)| {
-                let at = i.at.epoch_seconds();
-                for p in &i.participants {
-                    let e = m.entry(ps.who[p].pk).or_insert(at);
-                    *e = (*e).max(at);
-                }
-                m
-            })
+            .fold(
+                FxHashMap::default,
+                |mut m: FxHashMap<i64, (i64, i64)>, (i, _)| {
+                    let at = i.at.epoch_seconds();
+                    for p in &i.participants {
+                        let e = m.entry(ps.who[p].pk).or_insert((at, 0));
+                        *e = (e.0.max(at), e.1 + 1);
+                    }
+                    m
+                },
+            )
             .reduce(FxHashMap::default, |mut a, b| {
-                for (p, at) in b {
-                    let e = a.entry(p).or_insert(at);
-                    *e = (*e).max(at);
+                for (p, (at, n)) in b {
+                    let e = a.entry(p).or_insert((at, 0));
+                    *e = (e.0.max(at), e.1 + n);
                 }
                 a
             });
         let mut upd_last = tx.prepare_cached(
             "UPDATE people SET last_at = max(coalesce(last_at, ?2), ?2) WHERE pk = ?1",
         )?;
-        for (p, at) in last_at {
+        for (p, (at, n)) in last_at {
             upd_last.execute(params![p, at])?;
+            count_changes.add(p, import_id, n);
         }
+        count_changes.apply(tx)?;
         // An edited interaction may have dropped someone: recompute their newest
         // from the interactions that still name them.
         let mut fix_last = tx.prepare_cached(

@@ -33,6 +33,7 @@ mod phones;
 mod plan;
 mod privacy;
 mod replies;
+mod provenance_counts;
 mod service;
 mod store;
 mod support;

@@ -14,6 +14,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
+use super::person_counts::rebuild_person_import_counts;
 use super::{MergeReport, ReviewItem};
 use crate::ingest::resolve::MergeCandidate;
 use renmai_graph::PersonId;
@@ -506,6 +507,9 @@ pub(super) fn merge(
         report.interactions += 1;
     }
     undo.interactions = touched;
+    // The merged person's counts are the survivor's now (less the
+    // interactions dropped); nobody else's change.
+    rebuild_person_import_counts(tx, Some(&[a, b]))?;
 
     tx.execute("DELETE FROM people WHERE pk = ?1", [b])?;
     tx.execute(
@@ -625,19 +629,22 @@ pub(super) fn split(
             [merged, id, survivor],
         )?;
     }
+    // Whose provenance counts change: the two, and everyone in an
+    // interaction as it is now or as it is put back (it may have been
+    // written again since the merge).
+    let mut recount: Vec<i64> = vec![a, b, undo.merged_pk];
     for row in &undo.interactions {
         let mut row = row.clone();
         let Some(i) = row.cols.iter().position(|c| c == "participants") else {
             continue;
         };
         let parts = row.values[i].as_str().unwrap_or_default().to_owned();
-        let parts = join(
-            &pks(&parts)?
-                .into_iter()
-                .map(|p| if p == undo.merged_pk { b } else { p })
-                .collect::<Vec<_>>(),
-        );
-        row.values[i] = parts.into();
+        let restored: Vec<i64> = pks(&parts)?
+            .into_iter()
+            .map(|p| if p == undo.merged_pk { b } else { p })
+            .collect();
+        recount.extend(&restored);
+        row.values[i] = join(&restored).into();
         let value = |c: &str| row.cols.iter().position(|x| x == c).map(|i| &row.values[i]);
         let id = value("id")
             .and_then(|v| v.as_str())
@@ -651,6 +658,16 @@ pub(super) fn split(
             "DELETE FROM interaction_accounts WHERE interaction_id = ?1",
             [&id],
         )?;
+        if let Some(now) = tx
+            .query_row(
+                "SELECT participants FROM interactions WHERE id = ?1",
+                [&id],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+        {
+            recount.extend(pks(&now)?);
+        }
         if let Some((Some(a), at_now)) = account_row(tx, &id)? {
             move_account_row(tx, &id, Some((&a, at_now)), None)?;
         }
@@ -665,6 +682,7 @@ pub(super) fn split(
             [acc, id],
         )?;
     }
+    rebuild_person_import_counts(tx, Some(&recount))?;
     report.emails = undo.emails.len();
     report.external_ids = undo.external_ids.len();
     tx.execute(

@@ -13,6 +13,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::StoreError;
 use super::identity::{accounts_of, now, pks};
+use super::person_counts::{rebuild_person_import_counts, table_exists};
 use crate::privacy::{
     AuditEntry, ForgetReport, ImportRecord, PersonProvenance, Provenance, RetentionReport,
     redact_audit_detail, redacted_id,
@@ -109,18 +110,11 @@ pub(super) fn person_provenance(
     conn: &Connection,
     id: &str,
 ) -> Result<Option<PersonProvenance>, StoreError> {
-    let Some((pk, import_id, account)) = conn
+    let Some((pk, import_id)) = conn
         .query_row(
-            "SELECT p.pk, p.import_id, CASE WHEN o.is_ours = 0 THEN o.id END
-               FROM people p JOIN organizations o ON o.id = p.org_id WHERE p.id = ?1",
+            "SELECT pk, import_id FROM people WHERE id = ?1",
             [id],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, Option<i64>>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                ))
-            },
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?)),
         )
         .optional()?
     else {
@@ -136,32 +130,19 @@ pub(super) fn person_provenance(
             )
             .optional()?,
     };
-    // The person's interactions, filtered on the participants column: for a
-    // customer only among their account's (indexed, so a page stays fast as
-    // the store grows), for one of ours among all.
-    let row = |r: &rusqlite::Row<'_>| Ok((import_record(r, 0)?, r.get::<_, i64>(4)? as u64));
-    let interactions = match account {
-        Some(account) => conn
-            .prepare_cached(
-                "SELECT m.id, m.source, m.actor, m.at, count(*) FROM interactions i
-                   JOIN imports m ON m.id = i.import_id
-                  WHERE i.id IN (SELECT interaction_id FROM interactions_by_account WHERE account_id = ?2
-                                 UNION SELECT interaction_id FROM interaction_accounts WHERE account_id = ?2)
-                    AND ',' || i.participants || ',' LIKE '%,' || ?1 || ',%'
-                  GROUP BY m.id ORDER BY m.id DESC",
-            )?
-            .query_map(rusqlite::params![pk, account], row)?
-            .collect::<Result<_, _>>()?,
-        None => conn
-            .prepare_cached(
-                "SELECT m.id, m.source, m.actor, m.at, count(*) FROM interactions i
-                   JOIN imports m ON m.id = i.import_id
-                  WHERE ',' || i.participants || ',' LIKE '%,' || ?1 || ',%'
-                  GROUP BY m.id ORDER BY m.id DESC",
-            )?
-            .query_map([pk], row)?
-            .collect::<Result<_, _>>()?,
-    };
+    // The person's interactions per write, from the counts kept beside
+    // them (a few rows by key, however many interactions the store holds).
+    let interactions = conn
+        .prepare_cached(
+            "SELECT m.id, m.source, m.actor, m.at, c.n FROM person_import_interactions c
+               JOIN imports m ON m.id = c.import_id
+              WHERE c.person_pk = ?1 AND c.n > 0
+              ORDER BY m.id DESC",
+        )?
+        .query_map([pk], |r| {
+            Ok((import_record(r, 0)?, r.get::<_, i64>(4)? as u64))
+        })?
+        .collect::<Result<_, _>>()?;
     Ok(Some(PersonProvenance {
         person,
         interactions,
@@ -250,6 +231,11 @@ pub(super) fn forget(
         }
         rep.interactions_edited += 1;
     }
+    // Their provenance counts go (no row of them is left); the others'
+    // drop with the interactions deleted.
+    let mut recount = others.clone();
+    recount.push(pk);
+    rebuild_person_import_counts(tx, Some(&recount))?;
     // The others' newest interaction may have gone: one pass over the
     // interactions recomputes it for all of them (a query per person would
     // scan the table once each).
@@ -394,6 +380,7 @@ pub(super) fn retention(
     let n = tx.execute("DELETE FROM interactions WHERE at < ?1", [c])? as u64;
     tx.execute("UPDATE people SET last_at = NULL WHERE last_at < ?1", [c])?;
     if n > 0 {
+        rebuild_person_import_counts(tx, None)?;
         audit(
             tx,
             actor,
@@ -488,6 +475,15 @@ pub(super) fn restore(backup: &Path, db: &Path) -> Result<(), StoreError> {
             .to_str()
             .ok_or_else(|| StoreError::Backend(format!("{} is not UTF-8", tmp.display())))?;
         src.execute("VACUUM INTO ?1", [tmp_text])?;
+        // Derived counts are recounted from the restored interactions, so
+        // they match them whatever wrote the backup (an older schema gets
+        // them from its migration on first open).
+        let mut restored = Connection::open(&tmp)?;
+        let tx = restored.transaction()?;
+        if table_exists(&tx)? {
+            rebuild_person_import_counts(&tx, None)?;
+        }
+        tx.commit()?;
     }
     std::fs::File::open(&tmp)
         .and_then(|f| f.sync_all())
