@@ -33,8 +33,8 @@ mod access;
 mod deal_support;
 mod deals;
 mod identity;
-mod phones;
 mod person_counts;
+mod phones;
 mod privacy;
 mod service_cases;
 
