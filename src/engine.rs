@@ -220,14 +220,18 @@ impl Caches {
         self.drop_scores(account, |_| false);
     }
 
-    /// Adds `new` (interactions of `account`'s people, not stored before)
-    /// to its cached slice in place, in the store's order, when every
+    /// Adds those of `written` (new interactions, not stored before) that
+    /// name one of `account`'s people to its cached slice in place, in the store's order, when every
     /// person they name is known; scores as of a time before all of them
     /// stay valid. `false` when the slice must be read again instead.
-    fn append(&mut self, account: &OrgId, new: &[&Interaction]) -> bool {
+    fn append(&mut self, account: &OrgId, written: &[Interaction]) -> bool {
         let Some(e) = self.data.get_mut(account) else {
             return true;
         };
+        let new: Vec<&Interaction> = written
+            .iter()
+            .filter(|i| i.participants.iter().any(|p| e.people.contains(p)))
+            .collect();
         let known = |p: &PersonId| {
             e.people.contains(p)
                 || e.ours.contains(p)
@@ -237,7 +241,7 @@ impl Caches {
             return false;
         }
         let data = Arc::make_mut(&mut e.data);
-        for i in new {
+        for i in &new {
             // As the stores give them back: the initiator first.
             let mut participants = Vec::with_capacity(i.participants.len());
             participants.push(i.initiator.clone());
@@ -258,9 +262,10 @@ impl Caches {
                 },
             );
         }
-        let bytes = approx_data_bytes(&e.data);
-        self.data_bytes = self.data_bytes + bytes - e.bytes;
-        e.bytes = bytes;
+        // Counted per interaction added, not over the whole slice again.
+        let added: usize = new.iter().map(|i| approx_interaction_bytes(i)).sum();
+        self.data_bytes += added;
+        e.bytes += added;
         self.next_generation += 1;
         let generation = self.next_generation;
         e.generation = generation;
@@ -356,18 +361,16 @@ pub struct Inner {
     stats: EngineStats,
 }
 
+/// One interaction's share of [`approx_data_bytes`].
+fn approx_interaction_bytes(i: &Interaction) -> usize {
+    std::mem::size_of::<Interaction>() + i.participants.capacity() * std::mem::size_of::<PersonId>()
+}
+
 /// Estimated heap size of a slice: what the data budget counts.
 pub fn approx_data_bytes(d: &AccountData) -> usize {
     use std::mem::size_of;
     let people = (d.people.len() + d.our_people.len()) * (size_of::<renmai_graph::Person>() + 64);
-    let interactions: usize = d
-        .interactions
-        .iter()
-        .map(|i| {
-            size_of::<renmai_graph::Interaction>()
-                + i.participants.capacity() * size_of::<PersonId>()
-        })
-        .sum();
+    let interactions: usize = d.interactions.iter().map(approx_interaction_bytes).sum();
     people
         + interactions
         + d.assessments.len() * size_of::<renmai_graph::Assessment>()
@@ -495,17 +498,7 @@ impl Engine {
         for a in &touched {
             *c.members.writes.entry(a.clone()).or_default() += 1;
             let ok = match appended {
-                Some(new) => {
-                    let people = c.data.peek(a).map(|e| e.people.clone());
-                    let mine: Vec<&Interaction> = match &people {
-                        Some(people) => new
-                            .iter()
-                            .filter(|i| i.participants.iter().any(|p| people.contains(p)))
-                            .collect(),
-                        None => Vec::new(),
-                    };
-                    c.append(a, &mine)
-                }
+                Some(new) => c.append(a, new),
                 None => false,
             };
             if ok {
