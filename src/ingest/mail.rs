@@ -432,7 +432,7 @@ type Parsed = Result<(String, Timestamp, Headers), &'static str>;
 /// message order, so the result does not depend on the number of cores.
 struct MailReader {
     headers: HeaderParser,
-    seen: HashSet<String>,
+    seen: rustc_hash::FxHashSet<String>,
     calendars: Calendars,
     meetings_seen: HashSet<String>,
     calendar_hint: [memmem::Finder<'static>; 3],
@@ -442,7 +442,7 @@ impl MailReader {
     fn new() -> Self {
         MailReader {
             headers: HeaderParser::new(),
-            seen: HashSet::new(),
+            seen: Default::default(),
             calendars: Calendars::default(),
             meetings_seen: HashSet::new(),
             calendar_hint: [
@@ -453,47 +453,81 @@ impl MailReader {
         }
     }
 
-    /// Parses a batch of messages in parallel (header blocks, calendar
-    /// parts looked for), asks which of their interactions are stored
-    /// already (a re-read mailbox), and observes the others in order.
+    /// Reads a batch of messages in parallel, asks which of their
+    /// interactions are stored already (a re-read mailbox), and observes the
+    /// others in order. A message whose Message-ID is written plainly and
+    /// stored already is not parsed at all: re-reading a mailbox costs a
+    /// scan of its bytes and a lookup per message.
     fn process(&mut self, msgs: &[(&[u8], SourcePos)], out: &mut Observations) {
         use rayon::prelude::*;
         let (headers, hints) = (&self.headers, &self.calendar_hint);
-        let parsed: Vec<(Parsed, bool)> = msgs
+        // Where each header block ends, whether the body may hold an
+        // invitation, and the key of a plainly written Message-ID.
+        let scanned: Vec<(usize, bool, Option<String>)> = msgs
             .par_iter()
             .map(|(raw, _)| {
                 let end = header_end(raw);
                 let invitation = hints.iter().any(|f| f.find(&raw[end..]).is_some());
-                (parse_message(headers, &raw[..end]), invitation)
+                let plain = plain_message_id(&raw[..end]).map(|id| format!("mail:{id}"));
+                (end, invitation, plain)
             })
             .collect();
-        let keys: Vec<&str> = parsed
+        let plain: Vec<&str> = scanned.iter().filter_map(|s| s.2.as_deref()).collect();
+        let mut plain_stored = out.stored_keys(&plain).into_iter();
+        let known: Vec<bool> = scanned
             .iter()
-            .filter_map(|(p, _)| p.as_ref().ok().map(|(k, _, _)| k.as_str()))
+            .map(|s| s.2.is_some() && plain_stored.next().unwrap_or(false))
             .collect();
-        let mut stored = out.stored_keys(&keys).into_iter();
-        for ((raw, pos), (p, invitation)) in msgs.iter().zip(parsed) {
+        let parsed: Vec<Option<Parsed>> = msgs
+            .par_iter()
+            .zip(&scanned)
+            .zip(&known)
+            .map(|(((raw, _), (end, _, _)), &known)| {
+                (!known).then(|| parse_message(headers, &raw[..*end]))
+            })
+            .collect();
+        // Keys the plain scan did not already answer "not stored" for.
+        let asked: Vec<&str> = parsed
+            .iter()
+            .zip(&scanned)
+            .filter_map(|(p, s)| match p {
+                Some(Ok((key, _, _))) if s.2.as_ref() != Some(key) => Some(key.as_str()),
+                _ => None,
+            })
+            .collect();
+        let mut asked_stored = out.stored_keys(&asked).into_iter();
+        for (((raw, pos), (_, invitation, plain)), p) in msgs.iter().zip(scanned).zip(parsed) {
             out.count_read(1);
-            let (key, at, h) = match p {
-                Ok(kah) => kah,
-                Err(reason) => {
+            let (key, parsed, stored) = match p {
+                None => (plain.expect("a known message has a plain key"), None, true),
+                Some(Ok((key, at, h))) => {
+                    // Asked only when the plain scan did not answer it.
+                    let stored =
+                        plain.as_ref() != Some(&key) && asked_stored.next().unwrap_or(false);
+                    (key, Some((at, h)), stored)
+                }
+                Some(Err(reason)) => {
                     out.skip(pos.clone(), reason);
                     continue;
                 }
             };
-            let stored = stored.next().unwrap_or(false);
-            if !self.seen.insert(key.clone()) {
+            if self.seen.contains(&key) {
                 // The same message again (a copy in another folder): once.
                 continue;
             }
             if invitation {
                 self.invitations(raw, pos, out);
             }
-            if stored {
-                out.already_stored += 1;
-                continue;
+            match parsed {
+                Some((at, h)) if !stored => {
+                    self.seen.insert(key.clone());
+                    self.observe(key, at, h, pos.clone(), out);
+                }
+                _ => {
+                    self.seen.insert(key);
+                    out.already_stored += 1;
+                }
             }
-            self.observe(key, at, h, pos.clone(), out);
         }
     }
 
@@ -590,6 +624,43 @@ fn parse_message(parser: &HeaderParser, header_block: &[u8]) -> Parsed {
         None => derived_key(&h, at),
     };
     Ok((key, at, h))
+}
+
+/// The Message-ID of a header block when it is written plainly: a single
+/// unfolded `Message-ID: <id>` line whose id is printable ASCII without
+/// spaces, brackets, quotes or comments. The full parse gives exactly that
+/// id, so a plain id can be looked up before (and instead of) the parse;
+/// anything else answers `None` and is parsed.
+fn plain_message_id(block: &[u8]) -> Option<&str> {
+    let mut found = None;
+    let mut lines = block.split(|&b| b == b'\n').peekable();
+    while let Some(line) = lines.next() {
+        let Some(colon) = memchr::memchr(b':', line) else {
+            continue;
+        };
+        if !line[..colon].eq_ignore_ascii_case(b"message-id") {
+            continue;
+        }
+        let folded = lines
+            .peek()
+            .is_some_and(|next| matches!(next.first(), Some(b' ' | b'\t')));
+        if found.is_some() || folded {
+            return None;
+        }
+        let id = line[colon + 1..]
+            .trim_ascii()
+            .strip_prefix(b"<")?
+            .strip_suffix(b">")?;
+        let plain = |b: &u8| {
+            b.is_ascii_graphic()
+                && !matches!(b, b'<' | b'>' | b'(' | b')' | b'"' | b'\\' | b',' | b';')
+        };
+        if id.is_empty() || !id.iter().all(plain) {
+            return None;
+        }
+        found = Some(std::str::from_utf8(id).ok()?);
+    }
+    found
 }
 
 /// A message without Message-ID is keyed by its author, date and
@@ -856,6 +927,80 @@ mod tests {
         for step in [1, 3, 7, 64] {
             assert_eq!(split(step), all, "step {step}");
         }
+    }
+
+    #[test]
+    fn a_plain_message_id_is_the_one_the_parse_gives() {
+        let parser = HeaderParser::new();
+        for (block, plain) in [
+            ("Message-ID: <a.1@b.example>\n", Some("a.1@b.example")),
+            ("message-id:<a@b>\r\nTo: x@y.example\r\n", Some("a@b")),
+            ("Message-Id:   <a$b+c@d>   \n", Some("a$b+c@d")),
+            ("Message-ID:\n <a@b>\n", None),
+            ("Message-ID: <a@b>\n\t(folded)\n", None),
+            ("Message-ID: <a@b> (comment)\n", None),
+            ("Message-ID: a@b\n", None),
+            ("Message-ID: <a b@c>\n", None),
+            ("Message-ID: <a@b>\nMessage-ID: <c@d>\n", None),
+            ("Message-ID: <>\n", None),
+            ("X-Message-ID: <a@b>\n", None),
+            ("To: x@y.example\n", None),
+        ] {
+            assert_eq!(plain_message_id(block.as_bytes()), plain, "{block:?}");
+            if let Some(id) = plain {
+                let parsed = parser.parse(block.as_bytes()).unwrap();
+                assert_eq!(parsed.message_id.as_deref(), Some(id), "{block:?}");
+            }
+        }
+        // And on every message of the fixtures.
+        for name in ["edge-cases.mbox", "crlf.mbox"] {
+            let raw = std::fs::read(fixture(name)).unwrap();
+            let mut checked = 0;
+            split_mbox(&raw[..], name, |m, _| {
+                let block = &m[..header_end(m)];
+                if let Some(id) = plain_message_id(block) {
+                    let parsed = parser.parse(block).unwrap();
+                    assert_eq!(parsed.message_id.as_deref(), Some(id));
+                    checked += 1;
+                }
+            })
+            .unwrap();
+            assert!(checked > 0, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_reread_mailbox_counts_stored_messages_and_skips_the_same_ones() {
+        let first = mbox("edge-cases.mbox");
+        let keys: HashSet<String> = first.interactions.iter().map(|i| i.key.clone()).collect();
+        let mut again =
+            Observations::with_stored(crate::ingest::StoredKeys(Box::new(move |ks: &[&str]| {
+                ks.iter().map(|k| keys.contains(*k)).collect()
+            })));
+        read_mbox_as_of(&fixture("edge-cases.mbox"), now(), &mut again).unwrap();
+        let mail: Vec<_> = again
+            .interactions
+            .iter()
+            .filter(|i| i.kind == InteractionKind::Email)
+            .collect();
+        assert!(mail.is_empty(), "{mail:?}");
+        let first_mail = first
+            .interactions
+            .iter()
+            .filter(|i| i.kind == InteractionKind::Email)
+            .count();
+        assert_eq!(again.already_stored, first_mail);
+        assert_eq!(skips(&again), skips(&first));
+        let invited = |o: &Observations| {
+            let mut m = meetings(o);
+            m.retain(|(key, ..)| !key.starts_with("mail:"));
+            m
+        };
+        assert_eq!(
+            invited(&again),
+            invited(&first),
+            "invitations are read again"
+        );
     }
 
     #[test]

@@ -339,7 +339,12 @@ impl SqliteStore {
         let pool = self.readers.clone();
         tokio::task::spawn_blocking(move || {
             let conn = Self::reader(&path, &pool)?;
-            let out = f(&conn);
+            // One read transaction: the statements of a read see one
+            // snapshot, and take the WAL's read lock once, not per statement.
+            let out = conn
+                .unchecked_transaction()
+                .map_err(StoreError::from)
+                .and_then(|tx| f(&tx));
             let mut idle = pool.lock().expect("reader pool");
             if idle.len() < MAX_IDLE_READERS {
                 idle.push(conn);
