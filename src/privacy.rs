@@ -75,9 +75,35 @@ impl ImportRecord {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PersonProvenance {
     pub person: Option<ImportRecord>,
-    /// Each write that stored interactions of this person, with how many,
-    /// newest write first.
+    /// The newest [`PROVENANCE_WRITES`] writes that stored interactions of
+    /// this person, with how many, newest write first.
     pub interactions: Vec<(ImportRecord, u64)>,
+    /// The writes before those, summed up.
+    pub earlier: EarlierWrites,
+}
+
+/// A person's provenance lists this many writes one by one; older ones are
+/// summed up (a CRM that logs each activity as it happens makes thousands).
+pub const PROVENANCE_WRITES: usize = 20;
+
+/// Writes of a person's interactions older than the ones listed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct EarlierWrites {
+    pub writes: u64,
+    /// How many of the person's interactions they stored.
+    pub interactions: u64,
+}
+
+impl EarlierWrites {
+    /// Keeps the newest [`PROVENANCE_WRITES`] of `writes` (newest first)
+    /// and sums up the others.
+    pub fn split_off(writes: &mut Vec<(ImportRecord, u64)>) -> EarlierWrites {
+        let rest = writes.split_off(writes.len().min(PROVENANCE_WRITES));
+        EarlierWrites {
+            writes: rest.len() as u64,
+            interactions: rest.iter().map(|(_, n)| n).sum(),
+        }
+    }
 }
 
 /// One line of the append-only audit log.

@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::account::AccountData;
 use crate::config::ScoringConfig;
 use crate::model::{Assessment, ClosenessLevel, InteractionKind, PersonId};
+use crate::reciprocity::Reciprocity;
 use crate::time::{SECONDS_PER_DAY, Timestamp};
 
 /// Lower bounds of closeness levels 1..=4 (acquainted, familiar, trusted, ally).
@@ -254,6 +255,10 @@ pub struct Tie {
     pub closeness: f64,
     pub level: ClosenessLevel,
     pub explanation: TieExplanation,
+    /// Who answers whom, shown beside the closeness (it does not change
+    /// it); filled by [`crate::score_account`], empty elsewhere.
+    #[serde(default)]
+    pub reciprocity: Reciprocity,
 }
 
 /// Running evidence of one pair while scanning interactions.
@@ -357,6 +362,7 @@ pub fn score_tie(
             assessed_part,
             lift,
         },
+        reciprocity: Reciprocity::default(),
     }
 }
 

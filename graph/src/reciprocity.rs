@@ -4,11 +4,12 @@
 //! closeness score (DESIGN.md lets reciprocity modulate, but raw closeness
 //! stays reproducible from the interactions and weights alone).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Interaction, InteractionId, PersonId};
+use crate::time::Timestamp;
 
 /// Between one of our people (`ours`) and a stakeholder (`theirs`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,25 +68,52 @@ impl Reciprocity {
     }
 }
 
-/// The reciprocity of each `(ours, theirs)` pair over `interactions` (an
-/// account's slice): one pass to index replies, one per pair.
-pub fn for_pairs(interactions: &[Interaction], pairs: &[(PersonId, PersonId)]) -> Vec<Reciprocity> {
-    let by_id: HashMap<&InteractionId, &Interaction> =
-        interactions.iter().map(|i| (&i.id, i)).collect();
-    // Replies by the interaction they answer.
-    let mut replies: HashMap<&InteractionId, Vec<&Interaction>> = HashMap::new();
-    for i in interactions {
+/// The reciprocity of each `(ours, theirs)` pair in `pairs` from the
+/// interactions up to `as_of`, in one pass over them (an account's scoring
+/// computes it for all its ties at once, so pages and the API only read it).
+pub fn for_pairs(
+    interactions: &[Interaction],
+    pairs: &[(PersonId, PersonId)],
+    as_of: Timestamp,
+) -> Vec<Reciprocity> {
+    let mut out = vec![Reciprocity::default(); pairs.len()];
+    if pairs.is_empty() {
+        return out;
+    }
+    let index: FxHashMap<(&PersonId, &PersonId), usize> = pairs
+        .iter()
+        .enumerate()
+        .map(|(k, (o, t))| ((o, t), k))
+        .collect();
+    let live = || interactions.iter().filter(move |i| i.at <= as_of);
+    // Reply links are rare outside mailboxes: no map is built without them.
+    let mut replies: FxHashMap<&InteractionId, Vec<&PersonId>> = FxHashMap::default();
+    for i in live() {
         if let Some(to) = &i.in_reply_to {
-            replies.entry(to).or_default().push(i);
+            replies.entry(to).or_default().push(&i.initiator);
         }
     }
-    pairs
-        .iter()
-        .map(|(ours, theirs)| {
-            let both =
-                |i: &Interaction| i.participants.contains(ours) && i.participants.contains(theirs);
-            let mut r = Reciprocity::default();
-            for i in interactions.iter().filter(|i| both(i)) {
+    let by_id: FxHashMap<&InteractionId, &Interaction> = if replies.is_empty() {
+        FxHashMap::default()
+    } else {
+        live().map(|i| (&i.id, i)).collect()
+    };
+    for i in live() {
+        for (a, ours) in i.participants.iter().enumerate() {
+            if i.participants[..a].contains(ours) {
+                continue;
+            }
+            for (b, theirs) in i.participants.iter().enumerate() {
+                if i.participants[..b].contains(theirs) {
+                    continue;
+                }
+                let Some(&k) = index.get(&(ours, theirs)) else {
+                    continue;
+                };
+                let r = &mut out[k];
+                let both = |x: &Interaction| {
+                    x.participants.contains(ours) && x.participants.contains(theirs)
+                };
                 let answers_them = i
                     .in_reply_to
                     .as_ref()
@@ -102,11 +130,8 @@ pub fn for_pairs(interactions: &[Interaction], pairs: &[(PersonId, PersonId)]) -
                 if i.kind != crate::model::InteractionKind::Email {
                     continue;
                 }
-                let answered_by = |who: &PersonId| {
-                    replies
-                        .get(&i.id)
-                        .is_some_and(|rs| rs.iter().any(|x| x.initiator == *who))
-                };
+                let answered_by =
+                    |who: &PersonId| replies.get(&i.id).is_some_and(|rs| rs.contains(&who));
                 if i.initiator == *ours {
                     r.ours_emails += 1;
                     r.ours_emails_answered += u32::from(answered_by(theirs));
@@ -115,16 +140,19 @@ pub fn for_pairs(interactions: &[Interaction], pairs: &[(PersonId, PersonId)]) -
                     r.their_emails_answered += u32::from(answered_by(ours));
                 }
             }
-            r
-        })
-        .collect()
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::InteractionKind;
-    use crate::time::Timestamp;
+
+    fn end() -> Timestamp {
+        Timestamp::from_epoch_seconds(1 << 40)
+    }
 
     fn p(s: &str) -> PersonId {
         PersonId::parse(s).unwrap()
@@ -167,7 +195,7 @@ mod tests {
 
     #[test]
     fn replies_and_starts_are_counted_per_side() {
-        let r = for_pairs(&fixture(), &[(p("ana"), p("carla"))]).remove(0);
+        let r = for_pairs(&fixture(), &[(p("ana"), p("carla"))], end()).remove(0);
         assert_eq!(
             r,
             Reciprocity {
@@ -188,8 +216,54 @@ mod tests {
 
     #[test]
     fn a_pair_without_interactions_has_nothing_to_say() {
-        let r = for_pairs(&fixture(), &[(p("ana"), p("nobody"))]).remove(0);
+        let r = for_pairs(&fixture(), &[(p("ana"), p("nobody"))], end()).remove(0);
         assert!(r.is_empty());
         assert_eq!(r.text("Ana", "Nobody"), "");
+    }
+
+    #[test]
+    fn pairs_asked_together_answer_as_asked_alone() {
+        let pairs = [
+            (p("ana"), p("carla")),
+            (p("ana"), p("dev")),
+            (p("carla"), p("dev")),
+        ];
+        let together = for_pairs(&fixture(), &pairs, end());
+        for (pair, r) in pairs.iter().zip(&together) {
+            assert_eq!(
+                for_pairs(&fixture(), std::slice::from_ref(pair), end())[0],
+                *r
+            );
+        }
+        assert_eq!(together[1].ours_emails, 2, "a3, x1");
+        assert_eq!(together[1].their_emails_answered, 0);
+    }
+
+    #[test]
+    fn only_what_happened_by_as_of_counts() {
+        let mut ix = fixture();
+        for (k, i) in ix.iter_mut().enumerate() {
+            i.at = Timestamp::from_epoch_seconds(k as i64);
+        }
+        let ana_carla = [(p("ana"), p("carla"))];
+        // As of a1: one e-mail of Ana's, not answered yet.
+        let r = for_pairs(&ix, &ana_carla, Timestamp::from_epoch_seconds(0)).remove(0);
+        let only_a1 = Reciprocity {
+            ours_emails: 1,
+            exchanges: 1,
+            started_by_ours: 1,
+            ..Default::default()
+        };
+        assert_eq!(r, only_a1);
+        // As of c1, Carla's answer: a1 is answered, and c1 starts nothing.
+        let r = for_pairs(&ix, &ana_carla, Timestamp::from_epoch_seconds(1)).remove(0);
+        assert_eq!(
+            r,
+            Reciprocity {
+                ours_emails_answered: 1,
+                their_emails: 1,
+                ..only_a1
+            }
+        );
     }
 }

@@ -55,7 +55,15 @@ pub fn relationship_index(ours: &[OurCloseness], influence: &[StakeholderInfluen
 
 /// Scores an account with the product's coverage threshold.
 pub fn score_account(data: &AccountData, cfg: &ScoringConfig, as_of: Timestamp) -> AccountScores {
-    let ties = account_ties(data, cfg, as_of);
+    let mut ties = account_ties(data, cfg, as_of);
+    let pairs: Vec<_> = ties
+        .iter()
+        .map(|t| (t.ours.clone(), t.theirs.clone()))
+        .collect();
+    let reciprocity = crate::reciprocity::for_pairs(&data.interactions, &pairs, as_of);
+    for (t, r) in ties.iter_mut().zip(reciprocity) {
+        t.reciprocity = r;
+    }
     let ours = our_closeness(data, &ties, cfg);
     let influence = account_influence(data, cfg);
     let links = stakeholder_links(data, cfg, as_of);

@@ -229,7 +229,19 @@ CREATE INDEX interaction_accounts_interaction ON interaction_accounts (interacti
 ];
 
 /// How many reader connections are kept open between requests.
-const MAX_IDLE_READERS: usize = 4;
+const MAX_IDLE_READERS: usize = 8;
+/// Page cache of the writer connection while serving (negative: KiB). A
+/// server's writes are small and touch few pages; the cache is what the
+/// process keeps, so it is part of its memory bound.
+const WRITER_CACHE_KIB: i64 = -16_000;
+/// Page cache of the writer during a bulk import (a mailbox, a CRM
+/// export), whose index updates touch far more pages; back to
+/// [`WRITER_CACHE_KIB`] after it.
+const BULK_CACHE_KIB: i64 = -256_000;
+/// Imports of at least this many records are bulk imports.
+const BULK_RECORDS: usize = 10_000;
+/// Page cache of each reader connection (negative: KiB).
+const READER_CACHE_KIB: i64 = -8_000;
 
 pub struct SqliteStore {
     path: PathBuf,
@@ -244,7 +256,7 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.pragma_update(None, "cache_size", -64_000)?;
+    conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     // Deleted content is zeroed, not left in free space: erasure (`forget`,
     // retention) leaves no trace in the file.
@@ -273,6 +285,10 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+/// Bundles of at least this many records are validated on a second
+/// thread while they are written; smaller ones first, on this one.
+const PARALLEL_VALIDATION_MIN: usize = 256;
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file and brings its schema up to date.
@@ -323,9 +339,10 @@ impl SqliteStore {
                 | OpenFlags::SQLITE_OPEN_URI,
         )?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        // Readers serve point lookups (enrichment) under load: a page cache
-        // like the writer's and memory-mapped reads save a pread per page.
-        conn.pragma_update(None, "cache_size", -64_000)?;
+        // Readers serve point lookups (enrichment) under load: memory-mapped
+        // reads save a pread and a copy per page, so their own page caches
+        // stay small.
+        conn.pragma_update(None, "cache_size", READER_CACHE_KIB)?;
         conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
         Ok(conn)
     }
@@ -471,6 +488,74 @@ fn upsert(
 }
 
 const PROGRESS_STEP: u64 = 10_000;
+
+/// Writes `bundle` in one transaction, validated first or alongside.
+fn import_bundle(
+    conn: &mut Connection,
+    bundle: Bundle,
+    sources: SourceMap,
+    progress: &dyn Progress,
+) -> Result<ImportSummary, StoreError> {
+    let t0 = std::time::Instant::now();
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let known = resolve_refs(&tx, &bundle)?;
+    let import_id = privacy::begin_import(&tx, &sources.provenance)?;
+    let t1 = std::time::Instant::now();
+    progress.start(bundle.len() as u64, "importing");
+    // Validation runs on a second thread while this one writes: both
+    // only read the bundle, and the transaction commits only when
+    // validation passed, so a rejected bundle still writes nothing.
+    // Its errors are what the user sees, whatever the write made of
+    // the bad data (the write stops early once they are known).
+    let stop = AtomicBool::new(false);
+    let (valid, written) = if bundle.len() < PARALLEL_VALIDATION_MIN {
+        // A small write (an API call) costs less than a thread.
+        let valid = validate::validate(&bundle, &sources, &known);
+        stop.store(valid.is_err(), Ordering::Relaxed);
+        let written = write_bundle(&tx, &bundle, import_id, progress, &stop);
+        (Ok(valid), written)
+    } else {
+        std::thread::scope(|s| {
+            let check = s.spawn(|| {
+                let t = std::time::Instant::now();
+                let r = validate::validate(&bundle, &sources, &known);
+                if r.is_err() {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                tracing::debug!(validate = ?t.elapsed(), "validation timings");
+                r
+            });
+            let written = write_bundle(&tx, &bundle, import_id, progress, &stop);
+            (check.join(), written)
+        })
+    };
+    progress.finish();
+    valid
+        .map_err(|_| StoreError::Backend("validation failed unexpectedly".into()))?
+        .map_err(ImportError::Invalid)?;
+    let summary = written?;
+    let p = &sources.provenance;
+    let existing: u64 = summary.rows().iter().map(|(_, c)| c.existing).sum();
+    privacy::audit(
+        &tx,
+        &p.actor,
+        "import",
+        &format!(
+            "{} (write {import_id}): {} new, {existing} already stored",
+            p.source,
+            summary.new_records()
+        ),
+    )?;
+    let t2 = std::time::Instant::now();
+    tx.commit()?;
+    tracing::debug!(refs = ?(t1 - t0), write = ?(t2 - t1), commit = ?t2.elapsed(), "import timings");
+    // A million interactions take a while to free; the caller need
+    // not wait for that.
+    if bundle.len() >= PARALLEL_VALIDATION_MIN {
+        std::thread::spawn(move || drop((bundle, sources)));
+    }
+    Ok(summary)
+}
 
 /// Writes a bundle in the open transaction. `stop` is checked every
 /// [`PROGRESS_STEP`] records: validation, running alongside, sets it when
@@ -2033,55 +2118,15 @@ impl Store for SqliteStore {
         };
         crate::access::check_write(&bundle, &|p| orgs.get(p).cloned())?;
         self.write(move |conn| {
-            let t0 = std::time::Instant::now();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let known = resolve_refs(&tx, &bundle)?;
-            let import_id = privacy::begin_import(&tx, &sources.provenance)?;
-            let t1 = std::time::Instant::now();
-            progress.start(bundle.len() as u64, "importing");
-            // Validation runs on a second thread while this one writes: both
-            // only read the bundle, and the transaction commits only when
-            // validation passed, so a rejected bundle still writes nothing.
-            // Its errors are what the user sees, whatever the write made of
-            // the bad data (the write stops early once they are known).
-            let stop = AtomicBool::new(false);
-            let (valid, written) = std::thread::scope(|s| {
-                let check = s.spawn(|| {
-                    let t = std::time::Instant::now();
-                    let r = validate::validate(&bundle, &sources, &known);
-                    if r.is_err() {
-                        stop.store(true, Ordering::Relaxed);
-                    }
-                    tracing::debug!(validate = ?t.elapsed(), "validation timings");
-                    r
-                });
-                let written = write_bundle(&tx, &bundle, import_id, progress.as_ref(), &stop);
-                (check.join(), written)
-            });
-            progress.finish();
-            valid
-                .map_err(|_| StoreError::Backend("validation failed unexpectedly".into()))?
-                .map_err(ImportError::Invalid)?;
-            let summary = written?;
-            let p = &sources.provenance;
-            let existing: u64 = summary.rows().iter().map(|(_, c)| c.existing).sum();
-            privacy::audit(
-                &tx,
-                &p.actor,
-                "import",
-                &format!(
-                    "{} (write {import_id}): {} new, {existing} already stored",
-                    p.source,
-                    summary.new_records()
-                ),
-            )?;
-            let t2 = std::time::Instant::now();
-            tx.commit()?;
-            tracing::debug!(refs = ?(t1 - t0), write = ?(t2 - t1), commit = ?t2.elapsed(), "import timings");
-            // A million interactions take a while to free; the caller need
-            // not wait for that.
-            std::thread::spawn(move || drop((bundle, sources)));
-            Ok(summary)
+            let bulk = bundle.len() >= BULK_RECORDS;
+            if bulk {
+                conn.pragma_update(None, "cache_size", BULK_CACHE_KIB)?;
+            }
+            let r = import_bundle(conn, bundle, sources, progress.as_ref());
+            if bulk {
+                conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
+            }
+            r
         })
         .await
     }

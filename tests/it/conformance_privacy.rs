@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use renmai::bundle::Bundle;
-use renmai::privacy::{PersonProvenance, Provenance};
+use renmai::privacy::{EarlierWrites, PROVENANCE_WRITES, PersonProvenance, Provenance};
 use renmai::store::{NoProgress, Store};
 use renmai::validate::{Location, SourceMap};
 use renmai_graph::service::{LeadsConfig, ServiceCase, Severity};
@@ -307,6 +307,38 @@ async fn privacy_scenario(store: Arc<dyn Store>) -> Vec<String> {
     seen.push(format!("{cases:?}"));
     let export = canonical(store.export().await.unwrap());
     seen.push(format!("{:?}", export.interactions));
+
+    // A CRM that logs each call as it happens makes a write per call: the
+    // newest writes are listed one by one, the older ones summed up.
+    let before = store.person_provenance(&pid("10")).await.unwrap().unwrap();
+    let (old_writes, old_n) = (
+        before.interactions.len() as u64 + before.earlier.writes,
+        before.interactions.iter().map(|(_, n)| n).sum::<u64>() + before.earlier.interactions,
+    );
+    for k in 0..PROVENANCE_WRITES + 2 {
+        let call: Bundle = serde_json::from_value(json!({"interactions": [
+            {"id": format!("sync{k}"), "kind": "call", "at": "2025-11-20T10:00:00Z",
+             "initiator": "1", "participants": ["1", "10"]}
+        ]}))
+        .unwrap();
+        import_as(store.as_ref(), call, "api POST /interactions", "api:crm").await;
+    }
+    let p = store.person_provenance(&pid("10")).await.unwrap().unwrap();
+    assert_eq!(p.interactions.len(), PROVENANCE_WRITES);
+    assert!(
+        p.interactions
+            .iter()
+            .all(|(m, n)| m.actor == "api:crm" && *n == 1),
+        "{p:?}"
+    );
+    assert_eq!(
+        p.earlier,
+        EarlierWrites {
+            writes: old_writes + 2,
+            interactions: old_n + 2
+        }
+    );
+    seen.push(format!("{:?}", p.earlier));
 
     // Audit: an export view, then erasing Ben (owner of the cases, a
     // presales on the deal): his cases lose him, his assignment goes.

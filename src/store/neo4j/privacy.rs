@@ -28,7 +28,9 @@ use super::{
     Attempt, BATCH, MAX_ATTEMPTS, Neo4jStore, Row, StoreError, backend, block, int, retryable, s,
     txn_count, txn_rows,
 };
-use crate::privacy::{AuditEntry, ImportRecord, PersonProvenance, Provenance, RetentionReport};
+use crate::privacy::{
+    AuditEntry, EarlierWrites, ImportRecord, PersonProvenance, Provenance, RetentionReport,
+};
 
 /// Interactions one retention transaction deletes at most: a bounded
 /// transaction on a loaded server, and an interrupted run keeps what the
@@ -241,9 +243,11 @@ pub(super) async fn person_provenance(
         .filter_map(|(m, n)| records.get(&m).map(|r| (r.clone(), n)))
         .collect();
     interactions.sort_by_key(|(m, _)| std::cmp::Reverse(m.id));
+    let earlier = EarlierWrites::split_off(&mut interactions);
     Ok(Some(PersonProvenance {
         person: person.import_id.and_then(|m| records.get(&m).cloned()),
         interactions,
+        earlier,
     }))
 }
 

@@ -15,8 +15,8 @@ use super::StoreError;
 use super::identity::{accounts_of, now, pks};
 use super::person_counts::{rebuild_person_import_counts, table_exists};
 use crate::privacy::{
-    AuditEntry, ForgetReport, ImportRecord, PersonProvenance, Provenance, RetentionReport,
-    redact_audit_detail, redacted_id,
+    AuditEntry, EarlierWrites, ForgetReport, ImportRecord, PROVENANCE_WRITES, PersonProvenance,
+    Provenance, RetentionReport, redact_audit_detail, redacted_id,
 };
 
 pub(super) const MIGRATION: &str = r#"
@@ -132,20 +132,38 @@ pub(super) fn person_provenance(
     };
     // The person's interactions per write, from the counts kept beside
     // them (a few rows by key, however many interactions the store holds).
-    let interactions = conn
+    let interactions: Vec<(ImportRecord, u64)> = conn
         .prepare_cached(
             "SELECT m.id, m.source, m.actor, m.at, c.n FROM person_import_interactions c
                JOIN imports m ON m.id = c.import_id
               WHERE c.person_pk = ?1 AND c.n > 0
-              ORDER BY m.id DESC",
+              ORDER BY c.import_id DESC LIMIT ?2",
         )?
-        .query_map([pk], |r| {
+        .query_map(params![pk, PROVENANCE_WRITES as i64], |r| {
             Ok((import_record(r, 0)?, r.get::<_, i64>(4)? as u64))
         })?
         .collect::<Result<_, _>>()?;
+    let earlier = match interactions.last() {
+        Some((oldest, _)) if interactions.len() == PROVENANCE_WRITES => {
+            let (writes, n) = conn
+                .prepare_cached(
+                    "SELECT count(*), coalesce(sum(n), 0) FROM person_import_interactions
+                      WHERE person_pk = ?1 AND n > 0 AND import_id < ?2",
+                )?
+                .query_row(params![pk, oldest.id], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                })?;
+            EarlierWrites {
+                writes: writes as u64,
+                interactions: n as u64,
+            }
+        }
+        _ => EarlierWrites::default(),
+    };
     Ok(Some(PersonProvenance {
         person,
         interactions,
+        earlier,
     }))
 }
 

@@ -454,15 +454,9 @@ pub async fn get_person(
         }
         let ties: Vec<_> = scores.ties.iter().filter(|t| t.theirs == id).collect();
         let data = state.engine.account_data(&rec.person.org).await?;
-        let pairs: Vec<_> = ties
-            .iter()
-            .map(|t| (t.ours.clone(), t.theirs.clone()))
-            .collect();
-        let (interactions, people, ours) =
-            data.as_deref().map_or((&[][..], &[][..], &[][..]), |d| {
-                (&d.interactions[..], &d.people[..], &d.our_people[..])
-            });
-        let reciprocity = renmai_graph::reciprocity::for_pairs(interactions, &pairs);
+        let (people, ours) = data
+            .as_deref()
+            .map_or((&[][..], &[][..]), |d| (&d.people[..], &d.our_people[..]));
         let name = |p: &renmai_graph::PersonId| {
             people
                 .iter()
@@ -472,15 +466,14 @@ pub async fn get_person(
         };
         out.ties = ties
             .iter()
-            .zip(&reciprocity)
-            .map(|(t, r)| TieOut {
+            .map(|t| TieOut {
                 ours: t.ours.to_string(),
                 theirs: t.theirs.to_string(),
                 closeness: t.closeness,
                 level: t.level.get(),
                 level_name: t.level.name().to_owned(),
                 evidence: EvidenceOut::new(t.ours.as_str(), &t.explanation),
-                reciprocity: ReciprocityOut::new(r, &name(&t.ours), &name(&t.theirs)),
+                reciprocity: ReciprocityOut::new(&t.reciprocity, &name(&t.ours), &name(&t.theirs)),
             })
             .collect();
     }

@@ -67,9 +67,10 @@ pub struct ProvenanceOut {
     pub what: String,
     /// What was read: a file, a mailbox, `api POST /interactions`, `page …`, `demo`.
     pub source: String,
-    /// Who: `cli:USER`, `api:TOKEN_NAME`, `page`.
+    /// Who: `cli:USER`, `api:TOKEN_NAME`, `page`; empty on the line that
+    /// sums up the writes older than the listed ones.
     pub actor: String,
-    /// When it was written (RFC 3339).
+    /// When it was written (RFC 3339); empty on that line too.
     pub imported_at: String,
     /// The whole line, e.g. "12 interactions from mailbox.mbox, imported 2026-11-29 09:12 UTC by cli:alice".
     pub text: String,
@@ -106,5 +107,57 @@ fn lines(p: &PersonProvenance) -> Vec<ProvenanceOut> {
             };
             line(what, r)
         }))
+        .chain((p.earlier.writes > 0).then(|| {
+            let e = p.earlier;
+            let what = format!("{} interactions", e.interactions);
+            let source = format!("{} earlier writes", e.writes);
+            ProvenanceOut {
+                text: format!(
+                    "{what} from {source} (the newest {} writes are listed above)",
+                    crate::privacy::PROVENANCE_WRITES
+                ),
+                what,
+                source,
+                actor: String::new(),
+                imported_at: String::new(),
+            }
+        }))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::privacy::{EarlierWrites, ImportRecord};
+    use renmai_graph::Timestamp;
+
+    #[test]
+    fn older_writes_are_one_line_after_the_listed_ones() {
+        let write = |id: i64| ImportRecord {
+            id,
+            source: "api POST /interactions".into(),
+            actor: "api:crm".into(),
+            at: Timestamp::from_epoch_seconds(1_764_400_000 + id),
+        };
+        let p = PersonProvenance {
+            person: None,
+            interactions: vec![(write(2), 1), (write(1), 3)],
+            earlier: EarlierWrites {
+                writes: 40,
+                interactions: 57,
+            },
+        };
+        let texts: Vec<_> = lines(&p).into_iter().map(|l| l.text).collect();
+        assert_eq!(texts.len(), 3);
+        assert!(texts[1].starts_with("3 interactions from api POST /interactions, imported "));
+        assert_eq!(
+            texts[2],
+            "57 interactions from 40 earlier writes (the newest 20 writes are listed above)"
+        );
+        let none = PersonProvenance {
+            earlier: EarlierWrites::default(),
+            ..p
+        };
+        assert_eq!(lines(&none).len(), 2);
+    }
 }

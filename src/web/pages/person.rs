@@ -10,7 +10,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use renmai_graph::reciprocity::{self, Reciprocity};
 use renmai_graph::{
     Assessment, Attitude, BuyingRole, ClosenessLevel, Interaction, InteractionId, InteractionKind,
     Person, PersonId, Timestamp,
@@ -216,14 +215,8 @@ async fn our_person(state: &AppState, rec: PersonRecord) -> Result<PersonPage, A
             href: format!("/accounts/{}", enc(a.id.as_str())),
             name: a.name.clone(),
         };
-        let mine: Vec<_> = s.ties.iter().filter(|t| t.ours == p.id).collect();
-        let pairs: Vec<_> = mine
-            .iter()
-            .map(|t| (t.ours.clone(), t.theirs.clone()))
-            .collect();
-        let reciprocity = reciprocity::for_pairs(&data.interactions, &pairs);
-        for (t, r) in mine.into_iter().zip(&reciprocity) {
-            let mut row = tie_row(&names, t, r, now);
+        for t in s.ties.iter().filter(|t| t.ours == p.id) {
+            let mut row = tie_row(&names, t, now);
             row.theirs = Some((names.link(&t.theirs), account.clone()));
             ties.push((t.closeness, row));
         }
@@ -269,15 +262,12 @@ async fn our_person(state: &AppState, rec: PersonRecord) -> Result<PersonPage, A
     })
 }
 
-fn tie_row(
-    names: &Names,
-    t: &renmai_graph::closeness::Tie,
-    r: &Reciprocity,
-    now: Timestamp,
-) -> TieRow {
+fn tie_row(names: &Names, t: &renmai_graph::closeness::Tie, now: Timestamp) -> TieRow {
     let e = &t.explanation;
     TieRow {
-        reciprocity: r.text(&names.name(&t.ours), &names.name(&t.theirs)),
+        reciprocity: t
+            .reciprocity
+            .text(&names.name(&t.ours), &names.name(&t.theirs)),
         ours: names.link(&t.ours),
         closeness: humanize::percent(t.closeness),
         clevel: t.level.get(),
@@ -378,11 +368,6 @@ async fn stakeholder(
         .and_then(|c| ties_ix.get(&(c, &p.id)).copied());
     let mut ties: Vec<_> = s.ties.iter().filter(|t| t.theirs == p.id).collect();
     ties.sort_by(|a, b| b.closeness.total_cmp(&a.closeness));
-    let pairs: Vec<_> = ties
-        .iter()
-        .map(|t| (t.ours.clone(), t.theirs.clone()))
-        .collect();
-    let reciprocity = reciprocity::for_pairs(&data.interactions, &pairs);
     let paths = super::account::cached_paths(state, &s, &p.id, 3)
         .await?
         .iter()
@@ -577,11 +562,7 @@ async fn stakeholder(
             .map(|m| names.link(m)),
         reports,
         influence_lines,
-        ties: ties
-            .into_iter()
-            .zip(&reciprocity)
-            .map(|(t, r)| tie_row(&names, t, r, now))
-            .collect(),
+        ties: ties.into_iter().map(|t| tie_row(&names, t, now)).collect(),
         paths,
         paths_href: format!(
             "/accounts/{}/paths?to={}",
