@@ -717,7 +717,13 @@ impl Engine {
                 .collect();
             match tokio::runtime::Handle::try_current() {
                 Ok(rt) => {
-                    rt.spawn(async move { engine.refresh(hot, wall).await });
+                    rt.spawn(async move {
+                        engine.refresh(hot, wall).await;
+                        // The minute's scorings held slices that writes then
+                        // copied; the copies are freed now, between records
+                        // that stay.
+                        let _ = tokio::task::spawn_blocking(release_freed_memory).await;
+                    });
                 }
                 Err(_) => {
                     clock.refreshing = false;
@@ -935,4 +941,16 @@ async fn add_deal_supporters(store: &dyn Store, data: &mut AccountData) -> Resul
     let known: Vec<_> = data.our_people.iter().cloned().chain(people).collect();
     renmai_graph::support::add_supporters(data, &supports, &known);
     Ok(())
+}
+
+/// Hands freed heap pages back to the system. glibc keeps them in its
+/// arenas while long-lived records sit between them, so a server whose
+/// accounts grow under writes would otherwise hold every transient peak.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks and releases the allocator's own free
+    // memory; it takes the arenas' locks like any allocation.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }

@@ -59,4 +59,7 @@ status=0
     --seller "$seller" --customers "$customers" --accounts "$accounts" \
     --rate "$rate" --seconds "$seconds" --warmup "$warmup" --rss-growth-mb "$growth" || status=$?
 echo "machine load after: $(uptime)"
+# The server's log outlives the run (its work directory does not).
+cp "$work/serve.log" "${TMPDIR:-/tmp}/renmai-soak-serve.log"
+echo "server log: ${TMPDIR:-/tmp}/renmai-soak-serve.log"
 exit $status
